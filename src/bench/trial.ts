@@ -1,0 +1,270 @@
+// One trial: the seed's manual steps, done by migdown on real QEMU.
+//   destination: qemu-system-x86_64 ... -incoming tcp:127.0.0.1:PORT
+//   source:      qemu-system-x86_64 ...
+//   (qemu) migrate_set_speed 0              (or migrate_set_parameter max-bandwidth 0)
+//   (qemu) migrate_set_downtime 0.01        (or migrate_set_parameter downtime-limit 10)
+//   (qemu) migrate -d tcp:127.0.0.1:PORT
+//   (qemu) info migrate                     (polled until completed, failed or cancelled)
+// then the destination's `info status` must say running, and both QEMUs are stopped.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chooseDialect, type Dialect } from '../qemu/dialect.js';
+import { HmpClient, HmpError } from '../qemu/hmp-client.js';
+import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
+import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
+import { freeLoopbackPort } from '../util/net.js';
+import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
+
+export interface TrialConfig {
+  qemu: QemuFacts;
+  accel: Accel;
+  ramBytes: number;
+  smp: number;
+  speedBytes: number;
+  downtimeMs: number;
+  /** fixed destination port; a free one is picked per trial otherwise */
+  port?: number;
+  /** extra QEMU arguments, given to both sides */
+  extraArgs: string[];
+  /** extra `migrate_set_parameter NAME VALUE` pairs, sent after speed and downtime */
+  params: Record<string, string>;
+  pollMs: number;
+  /** how long a migration may take before it is cancelled and the trial marked 'timeout' */
+  timeoutMs: number;
+  /** A guest workload; absent: a VM with no OS (firmware only). */
+  guest?: GuestDriver;
+}
+
+/** The hooks a guest workload needs in a trial (see src/guest/). */
+export interface GuestDriver {
+  /** QEMU arguments for one side, given its private run directory */
+  qemuArgs(side: 'source' | 'destination', runDir: string): string[];
+  /** called once both QEMUs are up; resolves when the guest is ready to be migrated */
+  waitReady(runDir: string, source: QemuProcess, signal?: AbortSignal): Promise<void>;
+  /** optional measurement before migrating (e.g. calc_dirty_rate) */
+  beforeMigrate?(monitor: HmpClient, record: (command: string, reply: string) => void): Promise<void>;
+  /** called after the migration ended; returns what the guest observed */
+  finish(migrationCompleted: boolean): Promise<GuestObservation>;
+  /** releases sockets etc.; must not throw */
+  close(): void;
+}
+
+export interface TrialContext {
+  runId: string;
+  variant: string;
+  index: number;
+  warmup: boolean;
+  signal?: AbortSignal;
+  /** called with each `info migrate` sample while the migration runs (progress display) */
+  onSample?: (sample: ProgressSample, info: MigrationInfo) => void;
+  /** called when the trial moves to a new phase */
+  onPhase?: (phase: string) => void;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** The machine both sides run; identical except for -incoming, as migration requires. */
+export function qemuArgv(cfg: TrialConfig, dialect: Dialect, monitorPath: string, extra: string[]): string[] {
+  return [
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    ...dialect.accelArgs(cfg.accel),
+    '-m',
+    `${Math.round(cfg.ramBytes / 1024 ** 2)}M`,
+    '-smp',
+    String(cfg.smp),
+    '-monitor',
+    `unix:${monitorPath},${dialect.serverFlags}`,
+    ...extra,
+    ...cfg.extraArgs,
+  ];
+}
+
+function sampleOf(atMs: number, info: MigrationInfo): ProgressSample {
+  return {
+    atMs,
+    status: info.status,
+    transferredRamBytes: info.transferredRamBytes,
+    remainingRamBytes: info.remainingRamBytes,
+    throughputMbps: info.throughputMbps,
+    dirtyPagesRate: info.dirtyPagesRate,
+    expectedDowntimeMs: info.expectedDowntimeMs,
+    dirtySyncCount: info.dirtySyncCount,
+  };
+}
+
+/** Why a QEMU that exited early failed: its own last stderr line is the best explanation. */
+function exitExplanation(proc: QemuProcess): string {
+  const lines = proc.stderr().trim().split('\n').filter(Boolean);
+  const last = lines.slice(-3).join(' | ');
+  return `${proc.role} QEMU ${proc.exitInfo?.reason ?? 'exited'}${last ? `: ${last}` : ''}`;
+}
+
+export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<TrialRecord> {
+  const t0 = performance.now();
+  const at = () => Math.round((performance.now() - t0) * 10) / 10;
+  const startedAt = new Date().toISOString();
+  const monitor: MonitorExchange[] = [];
+  const samples: ProgressSample[] = [];
+  const runDir = await mkdtemp(path.join(os.tmpdir(), 'migdown-'));
+  let dialect = chooseDialect(cfg.qemu.versionLine);
+  const port = cfg.port ?? (await freeLoopbackPort());
+  const dstMonPath = path.join(runDir, 'dst.monitor');
+  const srcMonPath = path.join(runDir, 'src.monitor');
+  const destinationArgv = [
+    ...qemuArgv(cfg, dialect, dstMonPath, cfg.guest?.qemuArgs('destination', runDir) ?? []),
+    '-incoming',
+    `tcp:127.0.0.1:${port}`,
+  ];
+  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, cfg.guest?.qemuArgs('source', runDir) ?? []);
+
+  let dst: QemuProcess | undefined;
+  let src: QemuProcess | undefined;
+  let dstMon: HmpClient | undefined;
+  let srcMon: HmpClient | undefined;
+  let status: TrialStatus = 'error';
+  let reason: string | undefined;
+  let info: MigrationInfo | undefined;
+  let rawInfo: string | undefined;
+  let destinationStatus: string | undefined;
+  let guest: GuestObservation | undefined;
+
+  const send = async (side: 'source' | 'destination', mon: HmpClient, command: string, timeoutMs?: number) => {
+    try {
+      const reply = await mon.command(command, timeoutMs);
+      monitor.push({ side, command, reply, atMs: at() });
+      return reply;
+    } catch (err) {
+      const reply = err instanceof HmpError ? err.qemuMessage : `(${(err as Error).message})`;
+      monitor.push({ side, command, reply, atMs: at() });
+      throw err;
+    }
+  };
+
+  try {
+    ctx.onPhase?.('starting QEMU');
+    dst = spawnQemu('destination', cfg.qemu.path, destinationArgv);
+    src = spawnQemu('source', cfg.qemu.path, sourceArgv);
+    const connect = async (proc: QemuProcess, monPath: string) => {
+      try {
+        return await HmpClient.connect(monPath, { connectTimeoutMs: 30_000, processExited: proc.exited });
+      } catch (err) {
+        // Give QEMU a moment to finish writing why it exited.
+        await Promise.race([proc.exited, sleep(500)]);
+        throw new Error(proc.exitInfo ? exitExplanation(proc) : `${proc.role}: ${(err as Error).message}`);
+      }
+    };
+    [dstMon, srcMon] = await Promise.all([connect(dst, dstMonPath), connect(src, srcMonPath)]);
+
+    // The monitor's own command list is the authority on which commands exist.
+    const help = await send('source', srcMon, 'help');
+    monitor[monitor.length - 1]!.reply = '(help listing omitted)';
+    dialect = chooseDialect(cfg.qemu.versionLine, help);
+
+    if (cfg.guest) {
+      ctx.onPhase?.('waiting for the guest');
+      await cfg.guest.waitReady(runDir, src, ctx.signal);
+    }
+
+    await send('source', srcMon, dialect.setSpeed(cfg.speedBytes));
+    await send('source', srcMon, dialect.setDowntime(cfg.downtimeMs));
+    for (const [name, value] of Object.entries(cfg.params)) {
+      await send('source', srcMon, `migrate_set_parameter ${name} ${value}`);
+    }
+    if (cfg.guest?.beforeMigrate) {
+      ctx.onPhase?.('measuring the guest');
+      await cfg.guest.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }));
+    }
+
+    ctx.onPhase?.('migrating');
+    await send('source', srcMon, `migrate -d tcp:127.0.0.1:${port}`);
+    const deadline = performance.now() + cfg.timeoutMs;
+    for (;;) {
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      if (src.exitInfo) throw new Error(exitExplanation(src));
+      rawInfo = await srcMon.command('info migrate');
+      info = parseInfoMigrate(rawInfo);
+      const sample = sampleOf(at(), info);
+      samples.push(sample);
+      ctx.onSample?.(sample, info);
+      if (info.status && TERMINAL.has(info.status)) break;
+      if (performance.now() > deadline) {
+        await send('source', srcMon, 'migrate_cancel').catch(() => undefined);
+        status = 'timeout';
+        reason = `migration did not finish within ${Math.round(cfg.timeoutMs / 1000)} s (last status: ${info.status ?? 'none'})`;
+        break;
+      }
+      await sleep(cfg.pollMs);
+    }
+    monitor.push({ side: 'source', command: 'info migrate', reply: rawInfo ?? '', atMs: at() });
+
+    if (status !== 'timeout' && info?.status) {
+      status = info.status as TrialStatus;
+      if (status === 'failed') reason = info.failureReason ?? 'QEMU reported failed without a reason';
+      if (status === 'cancelled') reason = 'migration was cancelled';
+    }
+
+    if (status === 'completed') {
+      ctx.onPhase?.('checking the destination');
+      // The destination resumes a little after the source reports completion.
+      const until = performance.now() + 10_000;
+      for (;;) {
+        if (dst.exitInfo) {
+          status = 'failed';
+          reason = exitExplanation(dst);
+          break;
+        }
+        const reply = await send('destination', dstMon, 'info status');
+        destinationStatus = parseInfoStatus(reply).status;
+        if (parseInfoStatus(reply).running || performance.now() > until) break;
+        await sleep(50);
+      }
+      if (status === 'completed' && destinationStatus !== 'running') {
+        status = 'failed';
+        reason = `destination did not resume: VM status ${destinationStatus ?? 'unknown'}`;
+      }
+    }
+    if (cfg.guest) guest = await cfg.guest.finish(status === 'completed');
+  } catch (err) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
+    status = 'error';
+    reason = (err as Error).message;
+    // A QEMU that died explains the failure better than the monitor error it caused.
+    await sleep(100);
+    if (src?.exitInfo && src.exitInfo.code !== 0) reason = exitExplanation(src);
+    else if (dst?.exitInfo && dst.exitInfo.code !== 0 && !info) reason = exitExplanation(dst);
+  } finally {
+    ctx.onPhase?.('stopping QEMU');
+    cfg.guest?.close();
+    await Promise.all([src && stopQemu(src, srcMon), dst && stopQemu(dst, dstMon)]);
+    await rm(runDir, { recursive: true, force: true });
+  }
+
+  return {
+    kind: 'trial',
+    runId: ctx.runId,
+    variant: ctx.variant,
+    index: ctx.index,
+    warmup: ctx.warmup,
+    status,
+    ...(reason !== undefined && { reason }),
+    accel: cfg.accel,
+    startedAt,
+    wallMs: Math.round(performance.now() - t0),
+    ...(info && { info }),
+    ...(rawInfo !== undefined && { rawInfo }),
+    ...(destinationStatus !== undefined && { destinationStatus }),
+    ...(guest && { guest }),
+    samples,
+    monitor,
+    sourceArgv: [cfg.qemu.path, ...sourceArgv],
+    destinationArgv: [cfg.qemu.path, ...destinationArgv],
+    qemu: cfg.qemu,
+  };
+}

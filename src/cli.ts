@@ -1,0 +1,111 @@
+// The command table and the one error boundary. Every command is a module in commands/;
+// every error, signal and exit code is decided here and nowhere else.
+
+import { Command, CommanderError } from 'commander';
+import { EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
+import { killAllQemuSync, stopAllQemu } from './qemu/process.js';
+import { colorEnabled, makeChalk } from './render/style.js';
+import { MIGDOWN_VERSION } from './version.js';
+import type { CommandContext } from './commands/context.js';
+import { runCommand } from './commands/run.js';
+import { parseCommand } from './commands/parse.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    every migration completed (and every gate passed)
+  1    a migration failed or timed out, QEMU died, or a gate tripped
+  2    bad input: an option, a file, a missing QEMU or KVM; nothing was measured
+  130  interrupted by SIGINT (Ctrl-C); finished trials are kept in the results file
+  143  interrupted by SIGTERM; likewise
+
+Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_DEBUG=1 (stack traces).`;
+
+type CommandFactory = (ctx: CommandContext, setResult: (p: Promise<number>) => void) => Command;
+
+/** The flat command table. */
+const COMMANDS: CommandFactory[] = [runCommand, parseCommand];
+
+export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
+  const program = new Command('migdown')
+    .description('Reproduce QEMU live-migration downtime claims on real QEMU')
+    .version(MIGDOWN_VERSION)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // One line, prefixed like every other migdown error.
+      outputError: (s, write) => write(`migdown: ${s.replace(/^error: /, '')}`),
+    })
+    .addHelpText('after', EXIT_CODES_HELP);
+  for (const factory of COMMANDS) {
+    const cmd = factory(ctx, setResult);
+    // addCommand does not pass on exitOverride/configureOutput the way .command() does.
+    cmd.copyInheritedSettings(program);
+    cmd.addHelpText('after', EXIT_CODES_HELP);
+    program.addCommand(cmd);
+  }
+  return program;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const signals: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (controller.signal.aborted) {
+      // Second signal: the user means it. Kill without ceremony and leave.
+      killAllQemuSync();
+      process.exit(signals[signal]);
+    }
+    controller.abort(new Interrupted(signal));
+    void stopAllQemu();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAllQemuSync);
+
+  const ctx: CommandContext = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    chalk: makeChalk(colorEnabled(process.stdout)),
+    chalkErr: makeChalk(colorEnabled(process.stderr)),
+    signal: controller.signal,
+    env: process.env,
+  };
+
+  let pending: Promise<number> | undefined;
+  try {
+    const program = buildProgram(ctx, (p) => (pending = p));
+    await program.parseAsync(argv);
+    if (!pending) return EXIT.ok;
+    return await pending;
+  } catch (err) {
+    if (controller.signal.aborted) {
+      const reason = controller.signal.reason as Interrupted;
+      return signals[reason.signal] ?? EXIT.sigint;
+    }
+    if (err instanceof CommanderError) {
+      // help and --version exit 0; everything else commander rejects is bad input.
+      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof UsageError) {
+      ctx.stderr.write(`migdown: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof RuntimeFailure) {
+      ctx.stderr.write(`migdown: ${err.message}\n`);
+      return EXIT.failure;
+    }
+    ctx.stderr.write(`migdown: internal error: ${errorMessage(err)}\n`);
+    if (process.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    return EXIT.failure;
+  } finally {
+    await stopAllQemu();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

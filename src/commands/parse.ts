@@ -1,0 +1,40 @@
+// `migdown parse [FILE]`: an `info migrate` transcript in, the typed record out as JSON.
+
+import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { EXIT, UsageError } from '../errors.js';
+import { parseInfoMigrate } from '../qemu/info-migrate.js';
+import { infoMigrateFromTranscript } from '../qemu/transcript.js';
+import type { CommandContext } from './context.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+export function parseCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
+  return new Command('parse')
+    .description('read an `info migrate` transcript (file or stdin, echo noise allowed) and print it as JSON')
+    .argument('[file]', 'transcript file; stdin when absent or "-"')
+    .action((file: string | undefined) =>
+      setResult(
+        (async () => {
+          let text: string;
+          if (file === undefined || file === '-') {
+            if (process.stdin.isTTY) throw new UsageError('parse: give a file or pipe a transcript into stdin');
+            text = await readStdin();
+          } else {
+            try {
+              text = await readFile(file, 'latin1');
+            } catch (err) {
+              throw new UsageError(`parse: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+            }
+          }
+          const info = parseInfoMigrate(infoMigrateFromTranscript(text));
+          ctx.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+          return EXIT.ok;
+        })(),
+      ),
+    );
+}

@@ -1,0 +1,136 @@
+// Options shared by `run` and `compare`: the seed's knobs, the accelerator, the output.
+// Commander gives strings; resolveVmOptions turns them into checked values or a UsageError.
+
+import { Option, type Command } from 'commander';
+import os from 'node:os';
+import { UsageError } from '../errors.js';
+import type { Accel } from '../bench/types.js';
+import { probeKvm } from '../qemu/probe.js';
+import { parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes } from '../util/units.js';
+import { portIsFree } from '../util/net.js';
+
+export const ACCEL_CHOICES = ['auto', 'kvm', 'tcg'] as const;
+export type AccelChoice = (typeof ACCEL_CHOICES)[number];
+
+export interface RawVmOptions {
+  ram: string;
+  smp: string;
+  speed: string;
+  downtime: string;
+  runs: string;
+  port?: string;
+  qemuArg: string[];
+  poll: string;
+  accel: AccelChoice;
+  timeout?: string;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function addVmOptions(cmd: Command): Command {
+  return cmd
+    .option('--ram <size>', 'guest RAM, QEMU -m syntax (8G, 8192M, 512 = MiB)', '8G')
+    .option('--smp <n>', 'vCPUs', '4')
+    .option('--speed <bytes/s>', 'bandwidth limit: bytes/s with K/M/G suffix, 0 = unlimited (migrate_set_speed)', '0')
+    .option('--downtime <limit>', 'allowed downtime: seconds as migrate_set_downtime takes them (0.01), or 10ms', '0.01')
+    .option('--runs <n>', 'measured migrations', '5')
+    .option('--port <port>', 'destination TCP port on 127.0.0.1 (default: a free one per trial)')
+    .option('--qemu-arg <arg>', 'extra QEMU argument for both sides (repeatable)', collect, [])
+    .option('--poll <ms>', 'info migrate poll interval', '100')
+    .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))
+    .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')
+    .option('--out <file>', 'results file, JSON lines (default ./migdown-results/<UTC time>.jsonl)')
+    .option('--json', 'print one JSON document with every trial instead of tables')
+    .option('-q, --quiet', 'no progress lines on stderr');
+}
+
+export interface VmOptions {
+  ramBytes: number;
+  ramText: string;
+  smp: number;
+  speedBytes: number;
+  speedText: string;
+  downtimeMs: number;
+  downtimeText: string;
+  runs: number;
+  port?: number;
+  extraArgs: string[];
+  pollMs: number;
+  accel: Accel;
+  accelNote?: string;
+  timeoutMs: number;
+  warnings: string[];
+}
+
+export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
+  const ramBytes = parseRamSize(raw.ram);
+  const smp = parsePositiveInt('--smp', raw.smp, { max: 1024 });
+  const speedBytes = parseSpeed(raw.speed);
+  const downtimeMs = parseDowntime(raw.downtime);
+  const runs = parsePositiveInt('--runs', raw.runs, { max: 100_000 });
+  const pollMs = parsePositiveInt('--poll', raw.poll, { min: 1, max: 60_000 });
+  const warnings: string[] = [];
+
+  let port: number | undefined;
+  if (raw.port !== undefined) {
+    port = parsePositiveInt('--port', raw.port, { min: 1, max: 65535 });
+    if (!(await portIsFree(port))) throw new UsageError(`--port: 127.0.0.1:${port} is already in use`);
+  }
+
+  const hostMem = os.totalmem();
+  if (ramBytes > hostMem) {
+    throw new UsageError(`--ram: ${raw.ram} is more than this host's memory (${formatBytes(hostMem)})`);
+  }
+  if (2 * ramBytes > hostMem) {
+    warnings.push(
+      `source and destination together may need ${formatBytes(2 * ramBytes)} once the guest touches its memory; this host has ${formatBytes(hostMem)}`,
+    );
+  }
+
+  let accel: Accel;
+  let accelNote: string | undefined;
+  const kvm = await probeKvm();
+  if (raw.accel === 'kvm') {
+    if (!kvm.usable) throw new UsageError(`--accel kvm: KVM is not usable: ${kvm.reason}`);
+    accel = 'kvm';
+  } else if (raw.accel === 'tcg') {
+    accel = 'tcg';
+    accelNote = 'TCG (software emulation) chosen: TCG downtimes are not KVM downtimes';
+  } else if (kvm.usable) {
+    accel = 'kvm';
+  } else {
+    accel = 'tcg';
+    accelNote = `KVM not usable (${kvm.reason}); using TCG: TCG downtimes are not KVM downtimes`;
+  }
+
+  const gib = ramBytes / 1024 ** 3;
+  let timeoutMs: number;
+  if (raw.timeout !== undefined) {
+    timeoutMs = parsePositiveInt('--timeout', raw.timeout, { max: 86_400 }) * 1000;
+  } else {
+    // Generous: a timeout is for a stuck migration, not a slow one.
+    timeoutMs = (accel === 'kvm' ? 60 + 15 * gib : 120 + 60 * gib) * 1000;
+    if (speedBytes > 0) timeoutMs += (3 * ramBytes * 1000) / speedBytes;
+  }
+
+  return {
+    ramBytes,
+    ramText: raw.ram,
+    smp,
+    speedBytes,
+    speedText: raw.speed,
+    downtimeMs,
+    downtimeText: raw.downtime,
+    runs,
+    ...(port !== undefined && { port }),
+    extraArgs: raw.qemuArg,
+    pollMs,
+    accel,
+    ...(accelNote && { accelNote }),
+    timeoutMs: Math.round(timeoutMs),
+    warnings,
+  };
+}

@@ -1,0 +1,32 @@
+// Errors that the one boundary in cli.ts turns into a single line and an exit code.
+// Anything that is not one of these is a bug in migdown and is reported as such.
+
+/** Exit codes, documented in `migdown --help` and the README. */
+export const EXIT = {
+  ok: 0,
+  /** a migration failed, QEMU died, a gate tripped: the run itself went wrong */
+  failure: 1,
+  /** bad input: options, files, missing binaries; nothing was measured */
+  usage: 2,
+  /** 128 + SIGINT / SIGTERM, as shells report signals */
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/** The user asked for something migdown cannot do as asked. Exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Something went wrong while measuring. Exit 1. */
+export class RuntimeFailure extends Error {
+  override name = 'RuntimeFailure';
+}
+
+/** The run was interrupted by a signal; the boundary exits 128+N. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`);
+  }
+}

@@ -1,0 +1,101 @@
+// Facts about the QEMU binary and the host, gathered before anything starts.
+
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { access, open, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { HostFacts, QemuFacts } from '../bench/types.js';
+import { parseQemuVersion, versionString } from './dialect.js';
+
+const QEMU_PACKAGE_HINT = 'install the Debian/Ubuntu package qemu-system-x86 (apt-get install -y qemu-system-x86)';
+
+/** Resolve a binary name on PATH the way a shell would, or return undefined. */
+export async function which(name: string): Promise<string | undefined> {
+  if (name.includes('/')) {
+    try {
+      await access(name, constants.X_OK);
+      return path.resolve(name);
+    } catch {
+      return undefined;
+    }
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function probeQemu(binary: string, option = '--qemu'): Promise<QemuFacts> {
+  const resolved = await which(binary);
+  if (!resolved) {
+    throw new UsageError(
+      binary.includes('/')
+        ? `${option}: ${binary} does not exist or is not executable`
+        : `${option}: ${binary} not found on PATH; ${QEMU_PACKAGE_HINT}`,
+    );
+  }
+  const r = await execa(resolved, ['--version'], { reject: false, timeout: 15_000, stdin: 'ignore' });
+  const versionLine = String(r.stdout ?? '').split('\n')[0] ?? '';
+  const version = parseQemuVersion(versionLine);
+  if (r.exitCode !== 0 || !version) {
+    const why = (String(r.stderr ?? '').trim().split('\n')[0] ?? '') || versionLine || r.shortMessage || 'no output';
+    throw new UsageError(`${option}: ${resolved} does not look like QEMU (--version: ${why})`);
+  }
+  return { path: resolved, version: versionString(version), versionLine, sha256: await sha256(resolved) };
+}
+
+export interface KvmProbe {
+  usable: boolean;
+  reason: string;
+}
+
+/** KVM is usable when /dev/kvm opens read-write for us (what QEMU itself needs). */
+export async function probeKvm(device = '/dev/kvm'): Promise<KvmProbe> {
+  try {
+    const fh = await open(device, 'r+');
+    await fh.close();
+    return { usable: true, reason: `${device} is usable` };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? `${device} does not exist (no KVM in this kernel or machine)`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `${device} is not accessible to this user (add it to the kvm group)`
+          : `${device}: ${(err as Error).message}`;
+    return { usable: false, reason };
+  }
+}
+
+export async function hostFacts(): Promise<HostFacts> {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const cpuinfo = await readFile('/proc/cpuinfo', 'utf8');
+    cpuModel = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpuModel;
+  } catch {
+    // not Linux; os.cpus() is good enough
+  }
+  return {
+    hostname: os.hostname(),
+    cpuModel,
+    kernel: `${os.type()} ${os.release()}`,
+    memBytes: os.totalmem(),
+    cpus: os.cpus().length,
+  };
+}

@@ -1,0 +1,141 @@
+// QEMU processes and their lifetime. Every QEMU migdown starts is registered here and is
+// gone before migdown exits, on every path:
+// - the normal path stops it with `quit`, then SIGTERM, then SIGKILL after deadlines;
+// - signals and exceptions reach the boundary in cli.ts, which stops all registered ones;
+// - process 'exit' SIGKILLs whatever is still registered (synchronous, last resort);
+// - where util-linux's setpriv exists, QEMU is started with PDEATHSIG=KILL, so even a
+//   SIGKILL of migdown itself takes its QEMUs with it.
+
+import { execa, type ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
+import type { HmpClient } from './hmp-client.js';
+
+export interface QemuProcess {
+  role: string;
+  pid: number | undefined;
+  argv: string[];
+  /** resolves (never rejects) when the process has exited */
+  exited: Promise<ExitInfo>;
+  exitInfo?: ExitInfo;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** "exited with code 1", "killed by SIGKILL" */
+  reason: string;
+}
+
+const live = new Set<QemuProcess>();
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+export function describeExit(code: number | null | undefined, signal: string | null | undefined): string {
+  if (signal) return `killed by ${signal}`;
+  if (code === 0) return 'exited normally';
+  return `exited with code ${code ?? 'unknown'}`;
+}
+
+export function spawnQemu(role: string, binary: string, argv: string[], env?: Record<string, string>): QemuProcess {
+  const [file, args] = SETPRIV
+    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...argv]]
+    : [binary, argv];
+  let stderrText = '';
+  const child: ResultPromise = execa(file, args, {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    // Own process group: a terminal's Ctrl-C reaches migdown only, which then stops QEMU
+    // in order (quit, SIGTERM, SIGKILL) instead of racing QEMU's own SIGINT exit.
+    detached: true,
+    env,
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    // Keep the tail only: a chatty QEMU must not grow migdown's memory without bound.
+    stderrText = (stderrText + chunk).slice(-16_384);
+  });
+  const proc: QemuProcess = {
+    role,
+    pid: child.pid,
+    argv: [binary, ...argv],
+    exited: undefined as unknown as Promise<ExitInfo>,
+    stderr: () => stderrText,
+    kill: (signal) => {
+      if (!proc.exitInfo) child.kill(signal);
+    },
+  };
+  proc.exited = child.then(
+    (r) => {
+      const sig = r.signal ?? null;
+      const code = r.exitCode ?? null;
+      proc.exitInfo = {
+        code,
+        signal: sig,
+        reason: r.failed && code === undefined && !sig ? `could not start: ${r.shortMessage}` : describeExit(code, sig),
+      };
+      live.delete(proc);
+      return proc.exitInfo;
+    },
+    (err: Error) => {
+      proc.exitInfo = { code: null, signal: null, reason: `could not start: ${err.message}` };
+      live.delete(proc);
+      return proc.exitInfo;
+    },
+  );
+  live.add(proc);
+  return proc;
+}
+
+async function exitedWithin(proc: QemuProcess, ms: number): Promise<boolean> {
+  if (proc.exitInfo) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = await Promise.race([proc.exited.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return done;
+}
+
+/**
+ * Stop a QEMU: monitor `quit` first (a clean exit), then SIGTERM, then SIGKILL, each after a
+ * deadline. Resolves once the process is gone.
+ */
+export async function stopQemu(proc: QemuProcess, monitor?: HmpClient, graceMs = 3000): Promise<ExitInfo> {
+  if (!proc.exitInfo && monitor && !monitor.isClosed) {
+    monitor.sendQuit();
+    await exitedWithin(proc, graceMs);
+  }
+  monitor?.close();
+  if (!proc.exitInfo) {
+    proc.kill('SIGTERM');
+    await exitedWithin(proc, 2000);
+  }
+  if (!proc.exitInfo) {
+    proc.kill('SIGKILL');
+  }
+  return proc.exited;
+}
+
+/** Stop every QEMU still running (the boundary calls this on signals and errors). */
+export async function stopAllQemu(): Promise<void> {
+  await Promise.all([...live].map((p) => stopQemu(p, undefined, 0)));
+}
+
+/** Last resort, usable from a synchronous 'exit' handler. */
+export function killAllQemuSync(): void {
+  for (const p of live) {
+    try {
+      if (p.pid) process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function liveQemuCount(): number {
+  return live.size;
+}

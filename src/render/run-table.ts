@@ -1,0 +1,87 @@
+// The table `migdown run` prints: one row per trial, then the downtime summary.
+
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import { max, median, min } from 'simple-statistics';
+import type { RunHeader, TrialRecord } from '../bench/types.js';
+import { formatBytes } from '../util/units.js';
+
+export interface RunSummary {
+  n: number;
+  completed: number;
+  downtimeMs?: { median: number; min: number; max: number };
+  guestDowntimeMs?: { median: number; min: number; max: number };
+  totalTimeMs?: { median: number; min: number; max: number };
+}
+
+function spread(values: number[]) {
+  return values.length ? { median: median(values), min: min(values), max: max(values) } : undefined;
+}
+
+export function summarizeRun(trials: TrialRecord[]): RunSummary {
+  const measured = trials.filter((t) => !t.warmup);
+  const done = measured.filter((t) => t.status === 'completed');
+  const pick = (f: (t: TrialRecord) => number | undefined) =>
+    done.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const s: RunSummary = { n: measured.length, completed: done.length };
+  const dt = spread(pick((t) => t.info?.downtimeMs));
+  const gt = spread(pick((t) => t.guest?.observedDowntimeMs));
+  const tt = spread(pick((t) => t.info?.totalTimeMs));
+  if (dt) s.downtimeMs = dt;
+  if (gt) s.guestDowntimeMs = gt;
+  if (tt) s.totalTimeMs = tt;
+  return s;
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '-' : `${Number(v.toFixed(1))} ms`);
+
+export function describeSetup(header: RunHeader): string {
+  const c = header.config as { ram?: string; smp?: number; speed?: string; downtime?: string };
+  const q = header.variants[0]?.qemu;
+  return `RAM ${c.ram}, ${c.smp} vCPUs, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}`;
+}
+
+export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: ChalkInstance): string {
+  const hasGuest = trials.some((t) => t.guest?.observedDowntimeMs !== undefined);
+  const head = ['trial', 'status', 'downtime', ...(hasGuest ? ['guest-observed'] : []), 'total', 'setup', 'transferred', 'throughput'];
+  const table = new Table({
+    head: head.map((h) => chalk.bold(h)),
+    style: { head: [], border: [] },
+    colAligns: ['right', 'left', 'right', ...(hasGuest ? ['right' as const] : []), 'right', 'right', 'right', 'right'],
+  });
+  for (const t of trials) {
+    const statusText = t.status === 'completed' ? chalk.green(t.status) : chalk.red(t.status);
+    table.push([
+      `${t.index}${t.warmup ? ' (warm-up)' : ''}`,
+      statusText,
+      ms(t.info?.downtimeMs),
+      ...(hasGuest ? [ms(t.guest?.observedDowntimeMs)] : []),
+      ms(t.info?.totalTimeMs),
+      ms(t.info?.setupMs),
+      formatBytes(t.info?.transferredRamBytes),
+      t.info?.throughputMbps === undefined ? '-' : `${t.info.throughputMbps} Mbps`,
+    ]);
+  }
+  const lines = [chalk.dim(describeSetup(header)), table.toString()];
+  const failures = trials.filter((t) => t.status !== 'completed');
+  for (const f of failures) lines.push(chalk.red(`trial ${f.index} ${f.status}: ${f.reason ?? 'no reason given'}`));
+  const s = summarizeRun(trials);
+  if (s.downtimeMs) {
+    const d = s.downtimeMs;
+    let line = `downtime: median ${ms(d.median)} (min ${ms(d.min)}, max ${ms(d.max)}) over ${s.completed} of ${s.n} trials`;
+    if (s.guestDowntimeMs) line += `; guest-observed median ${ms(s.guestDowntimeMs.median)}`;
+    lines.push(chalk.bold(line));
+  } else {
+    lines.push(chalk.red(`no completed migration in ${s.n} trials`));
+  }
+  return lines.join('\n');
+}
+
+/** One line per finished trial, for logs and non-TTY progress. */
+export function trialLine(t: TrialRecord, of: number): string {
+  const what =
+    t.status === 'completed'
+      ? `downtime ${ms(t.info?.downtimeMs)}${t.guest?.observedDowntimeMs !== undefined ? `, guest-observed ${ms(t.guest.observedDowntimeMs)}` : ''}, total ${ms(t.info?.totalTimeMs)}`
+      : `${t.status}: ${t.reason ?? ''}`;
+  return `${t.variant === 'run' ? '' : `[${t.variant}] `}trial ${t.index}/${of}${t.warmup ? ' (warm-up)' : ''}: ${what}`;
+}

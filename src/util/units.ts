@@ -1,0 +1,89 @@
+// Parsers for the quantities users type: RAM in QEMU's -m syntax, bandwidth, downtime.
+// Each returns a number or throws UsageError with a sentence naming the bad value.
+
+import { UsageError } from '../errors.js';
+
+const BINARY_SUFFIX: Record<string, number> = {
+  '': 1,
+  B: 1,
+  K: 1024,
+  M: 1024 ** 2,
+  G: 1024 ** 3,
+  T: 1024 ** 4,
+};
+
+function splitNumberSuffix(text: string): { value: number; suffix: string } | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z/]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  return { value: Number(m[1]), suffix: m[2]!.toUpperCase() };
+}
+
+/**
+ * RAM as QEMU's `-m` reads it: a bare number is MiB, suffixes K/M/G/T are binary
+ * (`8G`, `8192M`, `512`, also `8GiB`/`8GB` as people write them). Returns bytes.
+ */
+export function parseRamSize(text: string): number {
+  const p = splitNumberSuffix(text);
+  const suffix = p?.suffix.replace(/I?B$/, '') ?? '';
+  if (!p || !(suffix in BINARY_SUFFIX) || (p.suffix === 'B')) {
+    throw new UsageError(`--ram: cannot read "${text}" as a memory size (examples: 8G, 8192M, 512)`);
+  }
+  const bytes = suffix === '' ? p.value * 1024 ** 2 : p.value * BINARY_SUFFIX[suffix]!;
+  if (!Number.isFinite(bytes) || bytes < 16 * 1024 ** 2) {
+    throw new UsageError(`--ram: "${text}" is too small; a VM needs at least 16M`);
+  }
+  return Math.round(bytes / (1024 ** 2)) * 1024 ** 2;
+}
+
+/** Format bytes the way QEMU's -m expects (whole MiB). */
+export function ramToQemuArg(bytes: number): string {
+  return `${Math.round(bytes / 1024 ** 2)}M`;
+}
+
+/**
+ * Migration bandwidth in bytes per second. A bare number is bytes (unlike the old
+ * `migrate_set_speed`, whose bare number meant MB: we always send an explicit unit, so the
+ * same value means the same thing on every QEMU). `0` means unlimited, as in QEMU.
+ */
+export function parseSpeed(text: string): number {
+  const p = splitNumberSuffix(text);
+  const suffix = p?.suffix.replace(/(I?B)(\/S)?$/, '').replace(/\/S$/, '') ?? '';
+  if (!p || !(suffix in BINARY_SUFFIX)) {
+    throw new UsageError(`--speed: cannot read "${text}" as bytes per second (examples: 0 for unlimited, 100M, 1G)`);
+  }
+  return Math.round(p.value * BINARY_SUFFIX[suffix]!);
+}
+
+/**
+ * Allowed downtime. A bare number is seconds, as `migrate_set_downtime` takes it (`0.01`);
+ * `10ms` and `0.3s` are accepted too. Returns milliseconds.
+ */
+export function parseDowntime(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)?\s*$/i.exec(text);
+  if (!m) {
+    throw new UsageError(`--downtime: cannot read "${text}" (seconds as in migrate_set_downtime, e.g. 0.01, or 10ms)`);
+  }
+  const value = Number(m[1]);
+  const ms = m[2]?.toLowerCase() === 'ms' ? value : value * 1000;
+  if (ms < 1) throw new UsageError(`--downtime: "${text}" is below 1 ms, which QEMU cannot express`);
+  return Math.round(ms);
+}
+
+export function parsePositiveInt(option: string, text: string, { min = 1, max = 1_000_000 } = {}): number {
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`${option}: "${text}" is not a whole number`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${option}: ${n} is out of range (${min} to ${max})`);
+  return n;
+}
+
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
