@@ -7,6 +7,7 @@ export default defineConfig({
     // parallel VMs would distort each other's timings.
     fileParallelism: false,
     testTimeout: 120_000,
+    reporters: ['default', './test/plain-summary-reporter.ts'],
     hookTimeout: 60_000,
   },
 });

@@ -66,7 +66,7 @@ export interface KvmProbe {
 }
 
 /** KVM is usable when /dev/kvm opens read-write for us (what QEMU itself needs). */
-export async function probeKvm(device = '/dev/kvm'): Promise<KvmProbe> {
+export async function probeKvm(device = process.env.MIGDOWN_KVM_DEVICE || '/dev/kvm'): Promise<KvmProbe> {
   try {
     const fh = await open(device, 'r+');
     await fh.close();

@@ -1,0 +1,82 @@
+// Shared by the integration tests: run the built CLI and find the QEMUs a test started.
+// Each test tags its QEMUs with `-name <tag>` so that leftover processes can be found
+// precisely even when other QEMUs run on the machine.
+
+import { execa, type ResultPromise } from 'execa';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = path.join(ROOT, 'bin', 'migdown.js');
+
+export const kvmUsable = (() => {
+  try {
+    closeSync(openSync('/dev/kvm', 'r+'));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export function newTag(): string {
+  return `migdown-test-${randomUUID().slice(0, 8)}`;
+}
+
+export function tmpDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'migdown-test-'));
+}
+
+/** Arguments that tag both QEMUs with -name TAG. */
+export function tagArgs(tag: string): string[] {
+  return ['--qemu-arg=-name', `--qemu-arg=${tag}`];
+}
+
+export function migdown(args: string[], opts: { env?: Record<string, string> } = {}): ResultPromise<{ reject: false; all: true }> {
+  return execa('node', [CLI, ...args], {
+    reject: false,
+    all: true,
+    env: { NO_COLOR: '1', ...opts.env },
+    stdin: 'ignore',
+  });
+}
+
+/** PIDs of QEMU processes whose command line carries the tag. */
+export function qemuPids(tag: string, extra?: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue; // zombies are gone already
+      if (!cmdline.some((a) => a.includes('qemu-system'))) continue;
+      if (!cmdline.includes(tag)) continue;
+      if (extra && !cmdline.includes(extra)) continue;
+      pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function readJsonl(file: string): Array<Record<string, unknown>> {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
