@@ -9,6 +9,8 @@ import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
 import { runCommand } from './commands/run.js';
 import { parseCommand } from './commands/parse.js';
+import { compareCommand } from './commands/compare.js';
+import { reportCommand } from './commands/report.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -23,7 +25,7 @@ Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_
 type CommandFactory = (ctx: CommandContext, setResult: (p: Promise<number>) => void) => Command;
 
 /** The flat command table. */
-const COMMANDS: CommandFactory[] = [runCommand, parseCommand];
+const COMMANDS: CommandFactory[] = [runCommand, compareCommand, reportCommand, parseCommand];
 
 export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const program = new Command('migdown')

@@ -1,31 +1,38 @@
 // `migdown run`: the seed's reproduction, N times, on one QEMU.
 
 import { randomUUID } from 'node:crypto';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { EXIT, Interrupted } from '../errors.js';
 import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
-import { renderRunTable, summarizeRun, trialLine } from '../render/run-table.js';
+import { FORMATS, buildReport, renderResults, type Format } from '../render/results.js';
+import { renderRunTable, trialLine } from '../render/run-table.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
+import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
 import { addVmOptions, resolveVmOptions, type RawVmOptions } from './vm-options.js';
 
-interface RawRunOptions extends RawVmOptions {
+interface RawRunOptions extends RawVmOptions, RawGateOptions {
   qemu: string;
+  format: Format;
 }
 
 export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const cmd = new Command('run')
     .description("migrate a VM from one QEMU to another N times and tabulate QEMU's downtime")
-    .option('--qemu <path>', 'QEMU binary (env MIGDOWN_QEMU)', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64');
+    .option('--qemu <path>', 'QEMU binary (env MIGDOWN_QEMU)', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64')
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'));
   addVmOptions(cmd);
+  addGateOptions(cmd, { regression: false });
   return cmd.action((opts: RawRunOptions) => setResult(run(opts, ctx)));
 }
 
 async function run(opts: RawRunOptions, ctx: CommandContext): Promise<number> {
   const vm = await resolveVmOptions(opts);
+  checkGates(opts);
+  const format: Format = opts.json ? 'json' : opts.format;
   const qemu = await probeQemu(opts.qemu);
   const say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
@@ -93,17 +100,18 @@ async function run(opts: RawRunOptions, ctx: CommandContext): Promise<number> {
   } catch (err) {
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
-      if (finished.length && !opts.json) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
+      if (finished.length && format === 'table') ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
       ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${vm.runs} trials; results in ${outFile}\n`);
     }
     throw err;
   }
 
-  if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify({ header, summary: summarizeRun(finished), trials: finished, resultsFile: outFile }, null, 2)}\n`);
-  } else {
-    ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
-    say(`results: ${outFile}`);
+  ctx.stdout.write(`${renderResults(format, header, finished, ctx.chalk, {}, { resultsFile: outFile })}\n`);
+  if (format !== 'json') say(`results: ${outFile}`);
+  const gate = checkGates(opts, buildReport(header, finished));
+  if (gate) {
+    ctx.stderr.write(`migdown: ${gate}\n`);
+    return EXIT.failure;
   }
   return finished.every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
 }

@@ -30,20 +30,20 @@ export interface RawVmOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function addVmOptions(cmd: Command): Command {
+export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command {
   return cmd
     .option('--ram <size>', 'guest RAM, QEMU -m syntax (8G, 8192M, 512 = MiB)', '8G')
     .option('--smp <n>', 'vCPUs', '4')
     .option('--speed <bytes/s>', 'bandwidth limit: bytes/s with K/M/G suffix, 0 = unlimited (migrate_set_speed)', '0')
     .option('--downtime <limit>', 'allowed downtime: seconds as migrate_set_downtime takes them (0.01), or 10ms', '0.01')
-    .option('--runs <n>', 'measured migrations', '5')
+    .option('--runs <n>', 'measured migrations', runsDefault)
     .option('--port <port>', 'destination TCP port on 127.0.0.1 (default: a free one per trial)')
     .option('--qemu-arg <arg>', 'extra QEMU argument for both sides (repeatable)', collect, [])
     .option('--poll <ms>', 'info migrate poll interval', '100')
     .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))
     .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')
     .option('--out <file>', 'results file, JSON lines (default ./migdown-results/<UTC time>.jsonl)')
-    .option('--json', 'print one JSON document with every trial instead of tables')
+    .option('--json', 'print one JSON document with every trial instead of tables (= --format json)')
     .option('-q, --quiet', 'no progress lines on stderr');
 }
 

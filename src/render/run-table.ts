@@ -47,6 +47,8 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
   const table = new Table({
     head: head.map((h) => chalk.bold(h)),
     style: { head: [], border: [] },
+    // No rule between rows: a 10-trial table stays readable on one screen.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     colAligns: ['right', 'left', 'right', ...(hasGuest ? ['right' as const] : []), 'right', 'right', 'right', 'right'],
   });
   for (const t of trials) {

@@ -1,0 +1,254 @@
+// `migdown compare`: two variants (two QEMU builds, or one build with different arguments or
+// migration parameters), warm-up trials, then measured trials in an order that cancels drift,
+// statistics that tell a change from noise, and the table for a mailing-list reply.
+
+import { randomInt, randomUUID } from 'node:crypto';
+import { Command, Option } from 'commander';
+import { EXIT, Interrupted, UsageError } from '../errors.js';
+import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results-file.js';
+import { runSeries, type PlannedTrial } from '../bench/series.js';
+import type { TrialConfig } from '../bench/trial.js';
+import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
+import { hostFacts, probeQemu } from '../qemu/probe.js';
+import { DEFAULT_LABELS } from '../render/compare-mail.js';
+import { FORMATS, renderResults, buildReport, type Format } from '../render/results.js';
+import { trialLine } from '../render/run-table.js';
+import { mulberry32 } from '../stats/compare.js';
+import { parsePositiveInt } from '../util/units.js';
+import { MIGDOWN_VERSION } from '../version.js';
+import type { CommandContext } from './context.js';
+import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
+import { addVmOptions, resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+
+export const ORDERS = ['alternate', 'shuffle'] as const;
+export type Order = (typeof ORDERS)[number];
+
+export interface RawCompareOptions extends RawVmOptions, RawGateOptions {
+  qemuA: string;
+  qemuB: string;
+  labelA: string;
+  labelB: string;
+  aArg: string[];
+  bArg: string[];
+  aParam: string[];
+  bParam: string[];
+  warmup: string;
+  order: Order;
+  seed?: string;
+  format: Format;
+  confidence: string;
+  resume?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const DEFAULT_QEMU = process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64';
+
+export function compareCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
+  const cmd = new Command('compare')
+    .description('compare downtime between two QEMU builds (or settings), with statistics and a mailing-list table')
+    .option('--qemu-a <path>', 'QEMU binary of variant A, e.g. without the patch', DEFAULT_QEMU)
+    .option('--qemu-b <path>', 'QEMU binary of variant B, e.g. with the patch', DEFAULT_QEMU)
+    .option('--label-a <text>', 'name of variant A', DEFAULT_LABELS[0])
+    .option('--label-b <text>', 'name of variant B', DEFAULT_LABELS[1])
+    .option('--a-arg <arg>', 'extra QEMU argument for variant A only (repeatable)', collect, [])
+    .option('--b-arg <arg>', 'extra QEMU argument for variant B only (repeatable)', collect, [])
+    .option('--a-param <name=value>', 'migrate_set_parameter for variant A only (repeatable)', collect, [])
+    .option('--b-param <name=value>', 'migrate_set_parameter for variant B only (repeatable)', collect, [])
+    .option('--warmup <n>', 'warm-up trials per variant, kept in the file, left out of statistics', '1')
+    .addOption(new Option('--order <order>', 'order of measured trials').choices(ORDERS).default('alternate'))
+    .option('--seed <n>', 'seed for shuffling and the bootstrap (default: random, recorded)')
+    .option('--confidence <level>', 'confidence level of the interval and the test', '0.95')
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('--resume <file>', 'continue an interrupted compare from its results file');
+  addVmOptions(cmd, { runsDefault: '10' });
+  addGateOptions(cmd);
+  return cmd.action((opts: RawCompareOptions) => setResult(compare(opts, ctx)));
+}
+
+function parseParams(option: string, list: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const item of list) {
+    const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(item);
+    if (!m) throw new UsageError(`${option}: "${item}" is not NAME=VALUE (e.g. downtime-limit=300)`);
+    params[m[1]!] = m[2]!;
+  }
+  return params;
+}
+
+function parseConfidence(text: string): number {
+  const c = Number(text);
+  if (!/^0?\.\d+$/.test(text.trim()) || !(c > 0.5 && c < 1)) {
+    throw new UsageError(`--confidence: "${text}" is not a level between 0.5 and 1 (e.g. 0.95)`);
+  }
+  return c;
+}
+
+/** Warm-ups first (A, B, A, B ...), then the measured trials alternated or shuffled. */
+export function planOrder(
+  runs: number,
+  warmup: number,
+  order: Order,
+  seed: number,
+  done: { warmups: [number, number]; measured: [number, number] } = { warmups: [0, 0], measured: [0, 0] },
+): Array<{ variant: 0 | 1; index: number; warmup: boolean }> {
+  const out: Array<{ variant: 0 | 1; index: number; warmup: boolean }> = [];
+  for (let w = 1; w <= warmup; w++) {
+    for (const v of [0, 1] as const) if (w > done.warmups[v]) out.push({ variant: v, index: w, warmup: true });
+  }
+  const measured: Array<0 | 1> = [];
+  for (let i = 0; i < runs; i++) measured.push(0, 1);
+  if (order === 'shuffle') {
+    // Fisher-Yates with the recorded seed: the same seed gives the same order on resume.
+    const rand = mulberry32(seed);
+    for (let i = measured.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [measured[i], measured[j]] = [measured[j]!, measured[i]!];
+    }
+  }
+  const count: [number, number] = [0, 0];
+  for (const v of measured) {
+    count[v]++;
+    if (count[v] > done.measured[v]) out.push({ variant: v, index: count[v], warmup: false });
+  }
+  return out;
+}
+
+interface Variant {
+  label: string;
+  qemu: QemuFacts;
+  extraArgs: string[];
+  params: Record<string, string>;
+}
+
+function trialConfig(vm: VmOptions, v: Variant): TrialConfig {
+  return {
+    qemu: v.qemu,
+    accel: vm.accel,
+    ramBytes: vm.ramBytes,
+    smp: vm.smp,
+    speedBytes: vm.speedBytes,
+    downtimeMs: vm.downtimeMs,
+    ...(vm.port !== undefined && { port: vm.port }),
+    extraArgs: [...vm.extraArgs, ...v.extraArgs],
+    params: v.params,
+    pollMs: vm.pollMs,
+    timeoutMs: vm.timeoutMs,
+  };
+}
+
+async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<number> {
+  let opts = cli;
+  let previous: { header: RunHeader; trials: TrialRecord[] } | undefined;
+  let outFile = cli.out ?? defaultResultsPath();
+  if (cli.resume) {
+    const content = await readResults(cli.resume);
+    const header = content.headers.find((h) => h.command === 'compare');
+    if (!header) throw new UsageError(`--resume: ${cli.resume} holds no compare run`);
+    const recorded = header.config['options'] as RawCompareOptions | undefined;
+    if (!recorded) throw new UsageError(`--resume: ${cli.resume} does not record its options`);
+    // The file's options define the experiment; only presentation comes from this command line.
+    opts = { ...recorded, format: cli.format, quiet: cli.quiet, json: cli.json, resume: cli.resume } as RawCompareOptions;
+    if (cli.maxDowntime !== undefined) opts.maxDowntime = cli.maxDowntime;
+    if (cli.failIfRegression !== undefined) opts.failIfRegression = cli.failIfRegression;
+    previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
+    outFile = cli.resume;
+  }
+  const format: Format = opts.json ? 'json' : opts.format;
+
+  const vm = await resolveVmOptions(opts);
+  if (vm.runs < 3) throw new UsageError(`--runs: ${vm.runs} is too few to compare; the rank test needs at least 3 per variant`);
+  const warmup = parsePositiveInt('--warmup', opts.warmup, { min: 0, max: 1000 });
+  const confidence = parseConfidence(opts.confidence);
+  const seed = opts.seed !== undefined ? parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 31);
+  if (opts.labelA === opts.labelB) throw new UsageError(`--label-a and --label-b are both "${opts.labelA}"; the table needs two names`);
+  checkGates(opts); // validate gate values before anything runs
+  const variants: Variant[] = [
+    { label: opts.labelA, qemu: await probeQemu(opts.qemuA, '--qemu-a'), extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
+    { label: opts.labelB, qemu: await probeQemu(opts.qemuB, '--qemu-b'), extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
+  ];
+  if (previous) {
+    previous.header.variants.forEach((pv, i) => {
+      const now = variants[i]!.qemu;
+      if (pv.qemu.sha256 && now.sha256 && pv.qemu.sha256 !== now.sha256) {
+        throw new UsageError(`--resume: ${now.path} changed since the run began (sha256 differs); start a new compare`);
+      }
+    });
+  }
+
+  const say = (line: string) => {
+    if (!opts.quiet) ctx.stderr.write(`${line}\n`);
+  };
+  if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
+  for (const w of vm.warnings) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
+
+  const writer = new ResultsWriter(outFile);
+  const header: RunHeader = previous?.header ?? {
+    kind: 'header',
+    runId: randomUUID(),
+    command: 'compare',
+    migdownVersion: MIGDOWN_VERSION,
+    createdAt: new Date().toISOString(),
+    host: await hostFacts(),
+    accel: vm.accel,
+    ...(vm.accelNote && { accelNote: vm.accelNote }),
+    config: {
+      ram: vm.ramText,
+      ramBytes: vm.ramBytes,
+      smp: vm.smp,
+      speed: vm.speedText,
+      speedBytes: vm.speedBytes,
+      downtime: vm.downtimeText,
+      downtimeMs: vm.downtimeMs,
+      runs: vm.runs,
+      warmup,
+      order: opts.order,
+      seed,
+      confidence,
+      pollMs: vm.pollMs,
+      timeoutMs: vm.timeoutMs,
+      extraArgs: vm.extraArgs,
+      options: { ...opts, seed: String(seed), out: undefined, resume: undefined },
+    },
+    variants: variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
+  };
+  if (!previous) writer.append(header);
+  const recordedSeed = header.config['seed'] as number;
+
+  const had = previous?.trials ?? [];
+  const countOf = (variant: string, w: boolean) => had.filter((t) => t.variant === variant && t.warmup === w).length;
+  const plan: PlannedTrial[] = planOrder(vm.runs, warmup, opts.order, recordedSeed, {
+    warmups: [countOf(variants[0]!.label, true), countOf(variants[1]!.label, true)],
+    measured: [countOf(variants[0]!.label, false), countOf(variants[1]!.label, false)],
+  }).map((p) => ({ variant: variants[p.variant]!.label, index: p.index, warmup: p.warmup, config: trialConfig(vm, variants[p.variant]!) }));
+
+  say(
+    `migdown: ${previous ? `resuming ${outFile}: ${plan.length} trials to go` : `${plan.length} trials`} ` +
+      `(${warmup} warm-up + ${vm.runs} measured per variant, ${opts.order}, seed ${recordedSeed}), ${vm.ramText} VM, ${vm.accel.toUpperCase()}; results in ${outFile}`,
+  );
+
+  const trials = [...had];
+  try {
+    await runSeries(header.runId, plan, writer, ctx.signal, {
+      onTrialDone: (t) => {
+        trials.push(t);
+        say(trialLine(t, t.warmup ? warmup : vm.runs));
+      },
+    });
+  } catch (err) {
+    if (err instanceof Interrupted) {
+      ctx.stderr.write(`migdown: interrupted; ${trials.length - had.length} trials of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
+    }
+    throw err;
+  }
+
+  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
+  if (format !== 'json') say(`results: ${outFile}`);
+
+  const gate = checkGates(opts, buildReport(header, trials));
+  if (gate) {
+    ctx.stderr.write(`migdown: ${gate}\n`);
+    return EXIT.failure;
+  }
+  const measured = trials.filter((t) => !t.warmup);
+  return measured.every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
+}

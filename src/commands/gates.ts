@@ -1,0 +1,60 @@
+// CI gates: turn a measured result into a pass or fail with one line saying why.
+// Both judge the last variant (the build under test: `run`'s only one, `compare`'s B).
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { formatMs, formatP } from '../render/compare-mail.js';
+import { metricOf, type CompareReport } from '../stats/report.js';
+import { hasValues } from '../stats/summary.js';
+
+export interface RawGateOptions {
+  maxDowntime?: string;
+  failIfRegression?: string;
+}
+
+export function addGateOptions(cmd: Command, { regression = true } = {}): Command {
+  cmd.option('--max-downtime <ms>', 'exit 1 if the median QEMU downtime is above this many ms');
+  if (regression) {
+    cmd.option('--fail-if-regression <pct>', "exit 1 if B's median downtime is worse than A's by more than PCT % and the difference is significant");
+  }
+  return cmd;
+}
+
+function parseNumber(option: string, text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !Number.isFinite(v)) throw new UsageError(`${option}: "${text}" is not a non-negative number`);
+  return v;
+}
+
+/**
+ * Without a report: validate the gate options (throws UsageError). With one: the reason the
+ * gate fails, or undefined when it passes.
+ */
+export function checkGates(opts: RawGateOptions, report?: CompareReport): string | undefined {
+  const maxDowntime = opts.maxDowntime === undefined ? undefined : parseNumber('--max-downtime', opts.maxDowntime);
+  const regression = opts.failIfRegression === undefined ? undefined : parseNumber('--fail-if-regression', opts.failIfRegression);
+  if (!report) return undefined;
+  const metric = metricOf(report, 'qemuDowntime');
+  const last = report.variants.length - 1;
+  const label = report.variants[last]?.label ?? 'B';
+  const summary = metric?.summaries[last];
+  if (maxDowntime !== undefined) {
+    if (!summary || !hasValues(summary)) return `--max-downtime: ${label} has no completed migration to judge`;
+    if (summary.median > maxDowntime) {
+      return `--max-downtime: ${label} median downtime ${formatMs(summary.median)} is above the limit of ${formatMs(maxDowntime)}`;
+    }
+  }
+  if (regression !== undefined && last >= 1) {
+    const c = metric?.comparisons[last];
+    if (!c || c.deltaPct === undefined || c.medianA === undefined || c.medianB === undefined) {
+      return `--fail-if-regression: cannot compare ${label} with ${report.variants[0]?.label}: not enough completed migrations`;
+    }
+    if (c.verdict === 'slower' && c.deltaPct > regression) {
+      return (
+        `--fail-if-regression: ${label} median downtime ${formatMs(c.medianB)} is ${c.deltaPct.toFixed(1)}% worse than ` +
+        `${formatMs(c.medianA)} (limit ${regression}%, p = ${c.pValue === undefined ? '?' : formatP(c.pValue)})`
+      );
+    }
+  }
+  return undefined;
+}

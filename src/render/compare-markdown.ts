@@ -1,0 +1,85 @@
+// The comparison as a GitHub-flavoured markdown table, for issues, pull requests and wikis.
+// Same numbers and wording as the mail table (the helpers come from compare-mail.ts), but with
+// every metric, since markdown has no 72-column limit.
+
+import type { Comparison } from '../stats/compare.js';
+import type { CompareReport, MetricReport } from '../stats/report.js';
+import { hasValues } from '../stats/summary.js';
+import {
+  describeMethod,
+  describeSetup,
+  displayLabels,
+  formatChange,
+  formatCI,
+  formatConfidence,
+  formatP,
+  medianCell,
+  rangeCell,
+  trialsCell,
+  verdictText,
+  type MailOptions,
+} from './compare-mail.js';
+
+/** A table cell: pipes escaped, line breaks flattened, so a label cannot break the table. */
+export function mdCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.map(mdCell).join(' | ')} |`;
+}
+
+function metricRows(report: CompareReport, m: MetricReport): string[][] {
+  const n = report.variants.length;
+  const cmp = (f: (c: Comparison) => string | undefined, baseline: string) =>
+    Array.from({ length: n }, (_, i) => (i === 0 ? baseline : ((m.comparisons[i] && f(m.comparisons[i]!)) ?? '-')));
+  const rows: string[][] = [
+    [`${m.label}, median`, ...report.variants.map((v, i) => medianCell(v, m.summaries[i]))],
+    [`${m.label}, min-max`, ...m.summaries.map((s) => rangeCell(s))],
+  ];
+  if (n > 1) {
+    rows.push(
+      [`${m.label}, change`, ...cmp(formatChange, 'baseline')],
+      [`${m.label}, ${formatConfidence(report.confidence)} CI`, ...cmp((c) => (c.ci ? formatCI(c.ci) : undefined), '')],
+      [
+        `${m.label}, p (Mann-Whitney)`,
+        ...cmp((c) => (c.pValue === undefined ? verdictText(c.verdict) : `${formatP(c.pValue)}, ${verdictText(c.verdict)}`), ''),
+      ],
+    );
+  }
+  return rows;
+}
+
+export function renderMarkdown(report: CompareReport, opts: MailOptions = {}): string {
+  const labels = displayLabels(report, opts.labels);
+  const out: string[] = [];
+  out.push(row(['', ...labels]));
+  // right-aligned numbers read best; the row-label column stays left-aligned
+  out.push(`| :--- | ${labels.map(() => '---:').join(' | ')} |`);
+  for (const m of report.metrics) {
+    for (const r of metricRows(report, m)) out.push(row(r));
+  }
+  out.push(row(['trials (n)', ...report.variants.map(trialsCell)]));
+  out.push('');
+  out.push(`Setup: ${describeSetup(report)}; migdown ${report.migdownVersion}, run \`${report.runId}\`.`);
+  out.push('');
+  out.push(describeMethod(report));
+
+  const bullets: string[] = [];
+  report.variants.forEach((v, i) => {
+    if (v.failed === 0) return;
+    const head = v.allFailed
+      ? `**${mdCell(labels[i] ?? v.label)}**: all ${v.trials} migrations failed`
+      : `**${mdCell(labels[i] ?? v.label)}**: ${v.failed} of ${v.trials} migrations did not complete`;
+    const reasons = v.failures.map((g) => `${g.count}x ${g.status === 'failed' ? 'QEMU said' : g.status}: \`${g.reason.replace(/`/g, "'")}\``);
+    bullets.push(`- ${head}: ${reasons.join('; ')}`);
+  });
+  for (const m of report.metrics) {
+    m.summaries.forEach((s, i) => {
+      if (hasValues(s) && s.outlierWarning) bullets.push(`- ${m.label}, ${labels[i]}: ${s.outlierWarning}`);
+    });
+  }
+  for (const note of report.notes) bullets.push(`- ${note}`);
+  if (bullets.length > 0) out.push('', ...bullets);
+  return `${out.join('\n')}\n`;
+}

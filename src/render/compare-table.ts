@@ -1,0 +1,78 @@
+// The comparison for a terminal: every metric, the change with its interval and p-value, the
+// verdict coloured. The mail renderer's helpers word the numbers, so both agree.
+
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import type { Comparison } from '../stats/compare.js';
+import type { CompareReport } from '../stats/report.js';
+import { hasValues } from '../stats/summary.js';
+import {
+  describeMethod,
+  describeSetup,
+  displayLabels,
+  formatChange,
+  formatCI,
+  formatMs,
+  formatP,
+  medianCell,
+  rangeCell,
+  trialsCell,
+  verdictText,
+} from './compare-mail.js';
+
+function verdictColour(c: Comparison, chalk: ChalkInstance): string {
+  const text = verdictText(c.verdict);
+  if (c.verdict === 'faster') return chalk.green(text);
+  if (c.verdict === 'slower') return chalk.red(text);
+  return chalk.yellow(text);
+}
+
+export function renderCompareTable(report: CompareReport, chalk: ChalkInstance): string {
+  const labels = displayLabels(report);
+  const table = new Table({
+    head: ['', ...labels, 'change', 'CI', 'p', ''].map((h) => chalk.bold(h)),
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const m of report.metrics) {
+    const c = m.comparisons[1] ?? undefined;
+    table.push([
+      chalk.bold(`${m.label} (median)`),
+      ...report.variants.map((v, i) => medianCell(v, m.summaries[i])),
+      c ? (formatChange(c) ?? '-') : '-',
+      c?.ci ? formatCI(c.ci) : '-',
+      c?.pValue !== undefined ? formatP(c.pValue) : '-',
+      c ? verdictColour(c, chalk) : '',
+    ]);
+    table.push([
+      chalk.dim('  min-max'),
+      ...m.summaries.map((s) => chalk.dim(rangeCell(s))),
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  table.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), '', '', '', '']);
+  const lines = [table.toString(), chalk.dim(describeSetup(report)), chalk.dim(describeMethod(report))];
+  for (const m of report.metrics) {
+    m.summaries.forEach((s, i) => {
+      if (hasValues(s) && s.outlierWarning) lines.push(chalk.yellow(`${labels[i]}, ${m.label}: ${s.outlierWarning}`));
+    });
+  }
+  for (const v of report.variants) {
+    for (const f of v.failures) {
+      lines.push(chalk.red(`${v.label}: ${f.count}x ${f.status}: ${f.reason}`));
+    }
+  }
+  for (const note of report.notes) lines.push(chalk.yellow(note));
+  return lines.join('\n');
+}
+
+/** "B median 12ms" style helper for gate messages. */
+export function medianOf(report: CompareReport, variant: number): number | undefined {
+  const s = report.metrics.find((m) => m.key === 'qemuDowntime')?.summaries[variant];
+  return s && hasValues(s) ? s.median : undefined;
+}
+
+export { formatMs };
