@@ -30,8 +30,14 @@ export interface TrialConfig {
   port?: number;
   /** extra QEMU arguments, given to both sides */
   extraArgs: string[];
-  /** extra `migrate_set_parameter NAME VALUE` pairs, sent after speed and downtime */
+  /** extra `migrate_set_parameter NAME VALUE` pairs, sent to both sides after speed and downtime */
   params: Record<string, string>;
+  /** `migrate_set_capability NAME on|off`, sent to both sides */
+  capabilities?: Record<string, boolean>;
+  /** switch to postcopy (`migrate_start_postcopy`) once the first pass is done */
+  postcopy?: boolean;
+  /** accelerator properties, e.g. "dirty-ring-size=4096" (KVM only) */
+  accelProps?: string;
   pollMs: number;
   /** how long a migration may take before it is cancelled and the trial marked 'timeout' */
   timeoutMs: number;
@@ -74,7 +80,7 @@ export function qemuArgv(cfg: TrialConfig, dialect: Dialect, monitorPath: string
     '-no-user-config',
     '-display',
     'none',
-    ...dialect.accelArgs(cfg.accel),
+    ...dialect.accelArgs(cfg.accel, cfg.accel === 'kvm' ? cfg.accelProps : undefined),
     '-m',
     `${Math.round(cfg.ramBytes / 1024 ** 2)}M`,
     '-smp',
@@ -117,10 +123,16 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const port = cfg.port ?? (await freeLoopbackPort());
   const dstMonPath = path.join(runDir, 'dst.monitor');
   const srcMonPath = path.join(runDir, 'src.monitor');
+  const capabilities = Object.entries(cfg.capabilities ?? {});
+  const params = Object.entries(cfg.params);
+  // The seed's `-incoming tcp:...` listens at once. Capabilities and parameters must be set on
+  // the destination before it accepts the stream, which `-incoming defer` allows.
+  const deferIncoming = capabilities.length > 0 || params.length > 0;
+  const incomingUri = `tcp:127.0.0.1:${port}`;
   const destinationArgv = [
     ...qemuArgv(cfg, dialect, dstMonPath, cfg.guest?.qemuArgs('destination', runDir) ?? []),
     '-incoming',
-    `tcp:127.0.0.1:${port}`,
+    deferIncoming ? 'defer' : incomingUri,
   ];
   const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, cfg.guest?.qemuArgs('source', runDir) ?? []);
 
@@ -172,11 +184,16 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       await cfg.guest.waitReady(runDir, src, ctx.signal);
     }
 
+    for (const [side, mon] of [['destination', dstMon], ['source', srcMon]] as const) {
+      if (side === 'destination' && !deferIncoming) continue;
+      for (const [name, on] of capabilities) await send(side, mon, `migrate_set_capability ${name} ${on ? 'on' : 'off'}`);
+    }
     await send('source', srcMon, dialect.setSpeed(cfg.speedBytes));
     await send('source', srcMon, dialect.setDowntime(cfg.downtimeMs));
-    for (const [name, value] of Object.entries(cfg.params)) {
-      await send('source', srcMon, `migrate_set_parameter ${name} ${value}`);
+    for (const [side, mon] of [['destination', dstMon], ['source', srcMon]] as const) {
+      for (const [name, value] of params) await send(side, mon, `migrate_set_parameter ${name} ${value}`);
     }
+    if (deferIncoming) await send('destination', dstMon, `migrate_incoming ${incomingUri}`);
     if (cfg.guest?.beforeMigrate) {
       ctx.onPhase?.('measuring the guest');
       await cfg.guest.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }));
@@ -185,6 +202,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     ctx.onPhase?.('migrating');
     await send('source', srcMon, `migrate -d tcp:127.0.0.1:${port}`);
     const deadline = performance.now() + cfg.timeoutMs;
+    let postcopyStarted = false;
     for (;;) {
       if (ctx.signal?.aborted) throw ctx.signal.reason;
       if (src.exitInfo) throw new Error(exitExplanation(src));
@@ -194,6 +212,11 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       samples.push(sample);
       ctx.onSample?.(sample, info);
       if (info.status && TERMINAL.has(info.status)) break;
+      // Postcopy starts once the first pass over RAM is done (the second dirty sync).
+      if (cfg.postcopy && !postcopyStarted && info.status === 'active' && (info.dirtySyncCount ?? 0) >= 2) {
+        await send('source', srcMon, 'migrate_start_postcopy');
+        postcopyStarted = true;
+      }
       if (performance.now() > deadline) {
         await send('source', srcMon, 'migrate_cancel').catch(() => undefined);
         status = 'timeout';

@@ -39,7 +39,7 @@ export interface Dialect {
   /** how -chardev/-monitor boolean flags are spelt */
   serverFlags: string;
   /** QEMU arguments selecting the accelerator */
-  accelArgs(accel: 'kvm' | 'tcg'): string[];
+  accelArgs(accel: 'kvm' | 'tcg', props?: string): string[];
   /** monitor commands that set the bandwidth limit (bytes/s, 0 = unlimited) */
   setSpeed(bytesPerSecond: number): string;
   /** monitor commands that set the allowed downtime (ms) */
@@ -77,7 +77,8 @@ export function chooseDialect(versionLine: string, helpText?: string): Dialect {
     version,
     parameterStyle,
     serverFlags: modernFlags ? 'server=on,wait=off' : 'server,nowait',
-    accelArgs: (accel) => (hasAccelOption ? ['-accel', accel] : ['-machine', `accel=${accel}`]),
+    accelArgs: (accel, props) =>
+      hasAccelOption ? ['-accel', props ? `${accel},${props}` : accel] : ['-machine', `accel=${accel}`],
     setSpeed: (bytes) =>
       parameterStyle === 'legacy'
         ? `migrate_set_speed ${bytes === 0 ? '0' : `${bytes}B`}`

@@ -1,0 +1,77 @@
+// What a QEMU binary can do, asked of the binary itself before any VM starts: a QEMU with
+// `-machine none` has a monitor but no guest, so this costs a fraction of a second.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { QemuFacts } from '../bench/types.js';
+import { chooseDialect, helpCommands } from './dialect.js';
+import { HmpClient } from './hmp-client.js';
+import { spawnQemu, stopQemu } from './process.js';
+
+export interface QemuFeatures {
+  helpText: string;
+  commands: Set<string>;
+  capabilities: Set<string>;
+  parameters: Set<string>;
+  /** accelerator properties QEMU accepted, e.g. dirty-ring-size */
+  dirtyRing?: boolean;
+}
+
+/** `name: value` lines, as `info migrate_capabilities` / `info migrate_parameters` print them. */
+export function namesOfListing(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z][a-z0-9-]*):/.exec(line.trim());
+    if (m) names.add(m[1]!);
+  }
+  return names;
+}
+
+const cache = new Map<string, Promise<QemuFeatures>>();
+
+async function probeOnce(qemu: QemuFacts): Promise<QemuFeatures> {
+  const dialect = chooseDialect(qemu.versionLine);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'migdown-probe-'));
+  const mon = path.join(dir, 'probe.monitor');
+  const proc = spawnQemu('probe', qemu.path, ['-machine', 'none', '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-monitor', `unix:${mon},${dialect.serverFlags}`]);
+  let client: HmpClient | undefined;
+  try {
+    client = await HmpClient.connect(mon, { connectTimeoutMs: 15_000, processExited: proc.exited });
+    const helpText = await client.command('help');
+    const commands = helpCommands(helpText);
+    const info = async (what: string) => {
+      try {
+        return namesOfListing(await client!.command(`info ${what}`));
+      } catch {
+        return new Set<string>();
+      }
+    };
+    return { helpText, commands, capabilities: await info('migrate_capabilities'), parameters: await info('migrate_parameters') };
+  } finally {
+    await stopQemu(proc, client);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function probeFeatures(qemu: QemuFacts): Promise<QemuFeatures> {
+  const key = `${qemu.path}:${qemu.sha256 ?? ''}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = probeOnce(qemu);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** KVM's dirty ring needs kernel and QEMU support: try to start KVM with it. */
+export async function probeDirtyRing(qemu: QemuFacts, size = 4096): Promise<{ ok: boolean; reason: string }> {
+  const proc = spawnQemu('probe', qemu.path, ['-machine', 'none', '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-accel', `kvm,dirty-ring-size=${size}`]);
+  const exited = await Promise.race([proc.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1500))]);
+  if (exited) {
+    const why = proc.stderr().trim().split('\n').at(-1) ?? exited.reason;
+    return { ok: false, reason: why };
+  }
+  await stopQemu(proc, undefined, 0);
+  return { ok: true, reason: 'KVM accepted dirty-ring-size' };
+}
