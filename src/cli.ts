@@ -11,6 +11,7 @@ import { runCommand } from './commands/run.js';
 import { parseCommand } from './commands/parse.js';
 import { compareCommand } from './commands/compare.js';
 import { reportCommand } from './commands/report.js';
+import { scenariosCommand } from './commands/scenarios.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -25,7 +26,7 @@ Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_
 type CommandFactory = (ctx: CommandContext, setResult: (p: Promise<number>) => void) => Command;
 
 /** The flat command table. */
-const COMMANDS: CommandFactory[] = [runCommand, compareCommand, reportCommand, parseCommand];
+const COMMANDS: CommandFactory[] = [runCommand, compareCommand, reportCommand, scenariosCommand, parseCommand];
 
 export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const program = new Command('migdown')

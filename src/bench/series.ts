@@ -10,6 +10,7 @@ export interface PlannedTrial {
   variant: string;
   index: number;
   warmup: boolean;
+  point?: Record<string, string | number>;
   config: TrialConfig;
 }
 
@@ -36,6 +37,7 @@ export async function runSeries(
       variant: p.variant,
       index: p.index,
       warmup: p.warmup,
+      ...(p.point && { point: p.point }),
       signal,
       ...(hooks.onPhase && { onPhase: hooks.onPhase }),
       ...(hooks.onSample && { onSample: hooks.onSample }),

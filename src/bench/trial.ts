@@ -64,6 +64,7 @@ export interface TrialContext {
   variant: string;
   index: number;
   warmup: boolean;
+  point?: Record<string, string | number>;
   signal?: AbortSignal;
   /** called with each `info migrate` sample while the migration runs (progress display) */
   onSample?: (sample: ProgressSample, info: MigrationInfo) => void;
@@ -274,6 +275,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     runId: ctx.runId,
     variant: ctx.variant,
     index: ctx.index,
+    ...(ctx.point && { point: ctx.point }),
     warmup: ctx.warmup,
     status,
     ...(reason !== undefined && { reason }),

@@ -65,8 +65,10 @@ export interface TrialRecord {
   runId: string;
   /** label of the variant ("A"/"B" or the user's label); "run" for a plain run */
   variant: string;
-  /** 1-based index among this variant's trials */
+  /** 1-based index among this variant's trials (at this sweep point) */
   index: number;
+  /** the sweep point, e.g. { ram: '2G' }; absent when nothing is swept */
+  point?: Record<string, string | number>;
   warmup: boolean;
   status: TrialStatus;
   /** QEMU's reason for a failure, or migdown's for an error/timeout */

@@ -7,18 +7,20 @@ import { Command, Option } from 'commander';
 import { EXIT, Interrupted, UsageError } from '../errors.js';
 import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
-import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
-import { FORMATS, renderResults, buildReport, type Format } from '../render/results.js';
+import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { trialLine } from '../render/run-table.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
-import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
-import { addVmOptions, resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+import { checkGates, checkGatesPerPoint, addGateOptions, type RawGateOptions } from './gates.js';
+import { checkMigrationSettings, prepare, unmetRequirements } from './prepare.js';
+import { trialConfigFor } from './run.js';
+import { pointKey } from '../bench/sweep.js';
+import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
 
 export const ORDERS = ['alternate', 'shuffle'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -62,17 +64,7 @@ export function compareCommand(ctx: CommandContext, setResult: (p: Promise<numbe
     .option('--resume <file>', 'continue an interrupted compare from its results file');
   addVmOptions(cmd, { runsDefault: '10' });
   addGateOptions(cmd);
-  return cmd.action((opts: RawCompareOptions) => setResult(compare(opts, ctx)));
-}
-
-function parseParams(option: string, list: string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const item of list) {
-    const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(item);
-    if (!m) throw new UsageError(`${option}: "${item}" is not NAME=VALUE (e.g. downtime-limit=300)`);
-    params[m[1]!] = m[2]!;
-  }
-  return params;
+  return cmd.action((opts: RawCompareOptions, self: Command) => setResult(compare(opts, self, ctx)));
 }
 
 function parseConfidence(text: string): number {
@@ -120,23 +112,7 @@ interface Variant {
   params: Record<string, string>;
 }
 
-function trialConfig(vm: VmOptions, v: Variant): TrialConfig {
-  return {
-    qemu: v.qemu,
-    accel: vm.accel,
-    ramBytes: vm.ramBytes,
-    smp: vm.smp,
-    speedBytes: vm.speedBytes,
-    downtimeMs: vm.downtimeMs,
-    ...(vm.port !== undefined && { port: vm.port }),
-    extraArgs: [...vm.extraArgs, ...v.extraArgs],
-    params: v.params,
-    pollMs: vm.pollMs,
-    timeoutMs: vm.timeoutMs,
-  };
-}
-
-async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<number> {
+async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
   let opts = cli;
   let previous: { header: RunHeader; trials: TrialRecord[] } | undefined;
   let outFile = cli.out ?? defaultResultsPath();
@@ -153,9 +129,9 @@ async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<num
     previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
     outFile = cli.resume;
   }
+  const { scenario, points } = await prepare(self, opts, 'compare', ctx.env);
   const format: Format = opts.json ? 'json' : opts.format;
-
-  const vm = await resolveVmOptions(opts);
+  const vm = points[0]!.vm;
   if (vm.runs < 3) throw new UsageError(`--runs: ${vm.runs} is too few to compare; the rank test needs at least 3 per variant`);
   const warmup = parsePositiveInt('--warmup', opts.warmup, { min: 0, max: 1000 });
   const confidence = parseConfidence(opts.confidence);
@@ -174,14 +150,21 @@ async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<num
       }
     });
   }
+  const unmet = await unmetRequirements(scenario?.scenario.requires, variants.map((v) => v.qemu), vm);
+  if (unmet.length) {
+    ctx.stderr.write(`migdown: skipped scenario ${scenario!.scenario.name}: ${unmet.join('; ')}\n`);
+    return EXIT.ok;
+  }
+  await checkMigrationSettings(variants.map((v) => v.qemu), vm, variants.map((v) => v.params));
 
   const say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
-  for (const w of vm.warnings) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
+  for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
 
   const writer = new ResultsWriter(outFile);
+  const swept = points.length > 1;
   const header: RunHeader = previous?.header ?? {
     kind: 'header',
     runId: randomUUID(),
@@ -192,7 +175,7 @@ async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<num
     accel: vm.accel,
     ...(vm.accelNote && { accelNote: vm.accelNote }),
     config: {
-      ram: vm.ramText,
+      ram: swept ? points.map((p) => p.vm.ramText).join(',') : vm.ramText,
       ramBytes: vm.ramBytes,
       smp: vm.smp,
       speed: vm.speedText,
@@ -207,7 +190,15 @@ async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<num
       pollMs: vm.pollMs,
       timeoutMs: vm.timeoutMs,
       extraArgs: vm.extraArgs,
-      options: { ...opts, seed: String(seed), out: undefined, resume: undefined },
+      params: vm.params,
+      capabilities: vm.capabilities,
+      postcopy: vm.postcopy,
+      ...(vm.accelProps && { accelProps: vm.accelProps }),
+      ...(swept && { sweep: points.map((p) => p.point.label) }),
+      ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
+      ...(scenario?.scenario.reference && { reference: scenario.scenario.reference }),
+      // Everything needed to --resume: the options after the scenario was applied.
+      options: { ...opts, seed: String(seed), out: undefined, resume: undefined, scenario: undefined },
     },
     variants: variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
   };
@@ -215,15 +206,29 @@ async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<num
   const recordedSeed = header.config['seed'] as number;
 
   const had = previous?.trials ?? [];
-  const countOf = (variant: string, w: boolean) => had.filter((t) => t.variant === variant && t.warmup === w).length;
-  const plan: PlannedTrial[] = planOrder(vm.runs, warmup, opts.order, recordedSeed, {
-    warmups: [countOf(variants[0]!.label, true), countOf(variants[1]!.label, true)],
-    measured: [countOf(variants[0]!.label, false), countOf(variants[1]!.label, false)],
-  }).map((p) => ({ variant: variants[p.variant]!.label, index: p.index, warmup: p.warmup, config: trialConfig(vm, variants[p.variant]!) }));
+  const plan: PlannedTrial[] = points.flatMap(({ point, vm: pvm }) => {
+    const key = pointKey(point.label);
+    const countOf = (variant: string, w: boolean) =>
+      had.filter((t) => t.variant === variant && t.warmup === w && pointKey(t.point) === key).length;
+    return planOrder(pvm.runs, warmup, opts.order, recordedSeed, {
+      warmups: [countOf(variants[0]!.label, true), countOf(variants[1]!.label, true)],
+      measured: [countOf(variants[0]!.label, false), countOf(variants[1]!.label, false)],
+    }).map((p) => {
+      const v = variants[p.variant]!;
+      return {
+        variant: v.label,
+        index: p.index,
+        warmup: p.warmup,
+        ...(swept && { point: point.label }),
+        config: trialConfigFor(pvm, v.qemu, v.extraArgs, v.params),
+      };
+    });
+  });
 
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plan.length} trials to go` : `${plan.length} trials`} ` +
-      `(${warmup} warm-up + ${vm.runs} measured per variant, ${opts.order}, seed ${recordedSeed}), ${vm.ramText} VM, ${vm.accel.toUpperCase()}; results in ${outFile}`,
+      `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
+      `${header.config['ram']} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];
@@ -244,7 +249,7 @@ async function compare(cli: RawCompareOptions, ctx: CommandContext): Promise<num
   ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
 
-  const gate = checkGates(opts, buildReport(header, trials));
+  const gate = checkGatesPerPoint(opts, header, trials);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.failure;

@@ -6,6 +6,9 @@ import { UsageError } from '../errors.js';
 import { formatMs, formatP } from '../render/compare-mail.js';
 import { metricOf, type CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
+import { pointKey } from '../bench/sweep.js';
+import type { RunHeader, TrialRecord } from '../bench/types.js';
+import { buildReport } from '../render/results.js';
 
 export interface RawGateOptions {
   maxDowntime?: string;
@@ -55,6 +58,21 @@ export function checkGates(opts: RawGateOptions, report?: CompareReport): string
         `${formatMs(c.medianA)} (limit ${regression}%, p = ${c.pValue === undefined ? '?' : formatP(c.pValue)})`
       );
     }
+  }
+  return undefined;
+}
+
+/** The gates at every sweep point (a whole run when nothing is swept); the first failure. */
+export function checkGatesPerPoint(opts: RawGateOptions, header: RunHeader, trials: TrialRecord[]): string | undefined {
+  if (opts.maxDowntime === undefined && opts.failIfRegression === undefined) return undefined;
+  const groups = new Map<string, TrialRecord[]>();
+  for (const t of trials) {
+    const key = pointKey(t.point);
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  for (const [key, group] of groups) {
+    const why = checkGates(opts, buildReport(header, group));
+    if (why) return key ? `at ${key}: ${why}` : why;
   }
   return undefined;
 }

@@ -1,18 +1,20 @@
-// `migdown run`: the seed's reproduction, N times, on one QEMU.
+// `migdown run`: the seed's reproduction, N times, on one QEMU (at each sweep point).
 
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { EXIT, Interrupted } from '../errors.js';
 import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { TrialConfig } from '../bench/trial.js';
+import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
-import { FORMATS, buildReport, renderResults, type Format } from '../render/results.js';
+import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { renderRunTable, trialLine } from '../render/run-table.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
-import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
-import { addVmOptions, resolveVmOptions, type RawVmOptions } from './vm-options.js';
+import { addGateOptions, checkGatesPerPoint, checkGates, type RawGateOptions } from './gates.js';
+import { checkMigrationSettings, prepare, unmetRequirements } from './prepare.js';
+import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 
 interface RawRunOptions extends RawVmOptions, RawGateOptions {
   qemu: string;
@@ -26,23 +28,52 @@ export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) 
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'));
   addVmOptions(cmd);
   addGateOptions(cmd, { regression: false });
-  return cmd.action((opts: RawRunOptions) => setResult(run(opts, ctx)));
+  return cmd.action((opts: RawRunOptions, self: Command) => setResult(run(opts, self, ctx)));
 }
 
-async function run(opts: RawRunOptions, ctx: CommandContext): Promise<number> {
-  const vm = await resolveVmOptions(opts);
+/** What one trial of `run` or `compare` needs, from the resolved options. */
+export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, extraArgs: string[] = [], params: Record<string, string> = {}): TrialConfig {
+  return {
+    qemu,
+    accel: vm.accel,
+    ramBytes: vm.ramBytes,
+    smp: vm.smp,
+    speedBytes: vm.speedBytes,
+    downtimeMs: vm.downtimeMs,
+    ...(vm.port !== undefined && { port: vm.port }),
+    extraArgs: [...vm.extraArgs, ...extraArgs],
+    params: { ...vm.params, ...params },
+    capabilities: vm.capabilities,
+    postcopy: vm.postcopy,
+    ...(vm.accelProps && { accelProps: vm.accelProps }),
+    pollMs: vm.pollMs,
+    timeoutMs: vm.timeoutMs,
+  };
+}
+
+async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Promise<number> {
+  const { scenario, points } = await prepare(self, opts, 'run', ctx.env);
   checkGates(opts);
   const format: Format = opts.json ? 'json' : opts.format;
+  const vm = points[0]!.vm;
   const qemu = await probeQemu(opts.qemu);
   const say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };
+
+  const unmet = await unmetRequirements(scenario?.scenario.requires, [qemu], vm);
+  if (unmet.length) {
+    ctx.stderr.write(`migdown: skipped scenario ${scenario!.scenario.name}: ${unmet.join('; ')}\n`);
+    return EXIT.ok;
+  }
+  await checkMigrationSettings([qemu], vm);
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
-  for (const w of vm.warnings) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
+  for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
 
   const runId = randomUUID();
   const outFile = opts.out ?? defaultResultsPath();
   const writer = new ResultsWriter(outFile);
+  const swept = points.length > 1;
   const header: RunHeader = {
     kind: 'header',
     runId,
@@ -53,7 +84,7 @@ async function run(opts: RawRunOptions, ctx: CommandContext): Promise<number> {
     accel: vm.accel,
     ...(vm.accelNote && { accelNote: vm.accelNote }),
     config: {
-      ram: vm.ramText,
+      ram: swept ? points.map((p) => p.vm.ramText).join(',') : vm.ramText,
       ramBytes: vm.ramBytes,
       smp: vm.smp,
       speed: vm.speedText,
@@ -64,51 +95,53 @@ async function run(opts: RawRunOptions, ctx: CommandContext): Promise<number> {
       pollMs: vm.pollMs,
       timeoutMs: vm.timeoutMs,
       extraArgs: vm.extraArgs,
+      params: vm.params,
+      capabilities: vm.capabilities,
+      postcopy: vm.postcopy,
+      ...(vm.accelProps && { accelProps: vm.accelProps }),
+      ...(swept && { sweep: points.map((p) => p.point.label) }),
+      ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
+      ...(scenario?.scenario.reference && { reference: scenario.scenario.reference }),
     },
-    variants: [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: {} }],
+    variants: [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }],
   };
   writer.append(header);
-  say(`migdown: ${vm.runs} migrations of a ${vm.ramText} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()}); results in ${outFile}`);
+  const total = points.length * vm.runs;
+  say(
+    `migdown: ${total} migrations of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()})` +
+      `${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+  );
 
-  const plan: PlannedTrial[] = Array.from({ length: vm.runs }, (_, i) => ({
-    variant: 'run',
-    index: i + 1,
-    warmup: false,
-    config: {
-      qemu,
-      accel: vm.accel,
-      ramBytes: vm.ramBytes,
-      smp: vm.smp,
-      speedBytes: vm.speedBytes,
-      downtimeMs: vm.downtimeMs,
-      ...(vm.port !== undefined && { port: vm.port }),
-      extraArgs: vm.extraArgs,
-      params: {},
-      pollMs: vm.pollMs,
-      timeoutMs: vm.timeoutMs,
-    },
-  }));
+  const plan: PlannedTrial[] = points.flatMap(({ point, vm: pvm }) =>
+    Array.from({ length: pvm.runs }, (_, i) => ({
+      variant: 'run',
+      index: i + 1,
+      warmup: false,
+      ...(swept && { point: point.label }),
+      config: trialConfigFor(pvm, qemu),
+    })),
+  );
 
   const finished: TrialRecord[] = [];
   try {
     await runSeries(runId, plan, writer, ctx.signal, {
-      onTrialDone: (t, pos, total) => {
+      onTrialDone: (t) => {
         finished.push(t);
-        say(trialLine(t, total));
+        say(trialLine(t, vm.runs));
       },
     });
   } catch (err) {
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
-      if (finished.length && format === 'table') ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
-      ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${vm.runs} trials; results in ${outFile}\n`);
+      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
+      ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${total} trials; results in ${outFile}\n`);
     }
     throw err;
   }
 
   ctx.stdout.write(`${renderResults(format, header, finished, ctx.chalk, {}, { resultsFile: outFile })}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
-  const gate = checkGates(opts, buildReport(header, finished));
+  const gate = checkGatesPerPoint(opts, header, finished);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.failure;

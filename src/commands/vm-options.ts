@@ -26,6 +26,11 @@ export interface RawVmOptions {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  scenario?: string;
+  param: string[];
+  capability: string[];
+  postcopy?: boolean;
+  dirtyRing?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -39,6 +44,11 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--runs <n>', 'measured migrations', runsDefault)
     .option('--port <port>', 'destination TCP port on 127.0.0.1 (default: a free one per trial)')
     .option('--qemu-arg <arg>', 'extra QEMU argument for both sides (repeatable)', collect, [])
+    .option('--param <name=value>', 'migrate_set_parameter for both sides (repeatable), e.g. multifd-channels=4', collect, [])
+    .option('--capability <name=on|off>', 'migrate_set_capability for both sides (repeatable), e.g. multifd=on', collect, [])
+    .option('--postcopy', 'switch to postcopy after the first pass (sets the postcopy-ram capability)')
+    .option('--dirty-ring <entries>', 'use the KVM dirty ring of this size instead of the dirty bitmap')
+    .option('--scenario <name|file>', 'take defaults from a scenario (see migdown scenarios); flags override it')
     .option('--poll <ms>', 'info migrate poll interval', '100')
     .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))
     .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')
@@ -62,7 +72,30 @@ export interface VmOptions {
   accel: Accel;
   accelNote?: string;
   timeoutMs: number;
+  params: Record<string, string>;
+  capabilities: Record<string, boolean>;
+  postcopy: boolean;
+  accelProps?: string;
   warnings: string[];
+}
+
+export function parseParams(option: string, list: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const item of list) {
+    const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(item);
+    if (!m) throw new UsageError(`${option}: "${item}" is not NAME=VALUE (e.g. downtime-limit=300)`);
+    params[m[1]!] = m[2]!;
+  }
+  return params;
+}
+
+function parseCapabilities(list: string[]): Record<string, boolean> {
+  const caps: Record<string, boolean> = {};
+  for (const [name, value] of Object.entries(parseParams('--capability', list))) {
+    if (!/^(on|off|true|false)$/.test(value)) throw new UsageError(`--capability: ${name}=${value}: the value must be on or off`);
+    caps[name] = value === 'on' || value === 'true';
+  }
+  return caps;
 }
 
 export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
@@ -79,6 +112,12 @@ export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
     port = parsePositiveInt('--port', raw.port, { min: 1, max: 65535 });
     if (!(await portIsFree(port))) throw new UsageError(`--port: 127.0.0.1:${port} is already in use`);
   }
+
+  const params = parseParams('--param', raw.param ?? []);
+  const capabilities = parseCapabilities(raw.capability ?? []);
+  const postcopy = Boolean(raw.postcopy);
+  if (postcopy) capabilities['postcopy-ram'] = true;
+  const dirtyRing = raw.dirtyRing === undefined ? undefined : parsePositiveInt('--dirty-ring', raw.dirtyRing, { min: 1024, max: 65536 });
 
   const hostMem = os.totalmem();
   if (ramBytes > hostMem) {
@@ -99,7 +138,7 @@ export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
   } else if (raw.accel === 'tcg') {
     accel = 'tcg';
     accelNote = 'TCG (software emulation) chosen: TCG downtimes are not KVM downtimes';
-  } else if (kvm.usable) {
+  } else if (kvm.usable || dirtyRing !== undefined) {
     accel = 'kvm';
   } else {
     accel = 'tcg';
@@ -131,6 +170,10 @@ export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
     accel,
     ...(accelNote && { accelNote }),
     timeoutMs: Math.round(timeoutMs),
+    params,
+    capabilities,
+    postcopy,
+    ...(dirtyRing !== undefined && { accelProps: `dirty-ring-size=${dirtyRing}` }),
     warnings,
   };
 }

@@ -4,11 +4,14 @@
 import type { ChalkInstance } from 'chalk';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { buildCompareReport, type CompareReport } from '../stats/report.js';
-import { renderCsv } from './compare-csv.js';
+import { CSV_COLUMNS, csvField, renderCsv } from './compare-csv.js';
 import { renderMail } from './compare-mail.js';
 import { renderMarkdown } from './compare-markdown.js';
 import { renderCompareTable } from './compare-table.js';
+import { referenceRows, referenceText } from './reference.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
+import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';
+import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
 
 export const FORMATS = ['table', 'mail', 'markdown', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -38,20 +41,51 @@ export function renderResults(
   opts: RenderOptions = {},
   extra: Record<string, unknown> = {},
 ): string {
-  if (format === 'table' && header.command === 'run') return renderRunTable(header, trials, chalk);
-  const report = buildReport(header, trials, opts);
+  const build = (h: RunHeader, ts: TrialRecord[]) => buildReport(h, ts, opts);
+  const swept = trials.some((t) => t.point && Object.keys(t.point).length > 0);
+  if (swept) {
+    // Each point's report describes the setup: its RAM is the swept list, not the first point's.
+    const { ramBytes: _first, ...config } = header.config;
+    const groups = groupByPoint({ ...header, config }, trials, build);
+    switch (format) {
+      case 'table':
+        return renderSweepTable(header, groups, chalk);
+      case 'mail':
+        return renderSweepMail(header, groups);
+      case 'markdown':
+        return renderSweepMarkdown(header, groups);
+      case 'csv':
+        return renderSweepCsv(header, groups);
+      case 'json':
+        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), trials, ...extra }, null, 2);
+    }
+  }
+  const report = build(header, trials);
+  const refs = referenceRows(header, report);
+  const published = referenceText(refs);
   switch (format) {
-    case 'table':
-      return renderCompareTable(report, chalk);
+    case 'table': {
+      const body = header.command === 'run' ? renderRunTable(header, trials, chalk) : renderCompareTable(report, chalk);
+      return [body, ...published.map((l) => chalk.cyan(l))].join('\n');
+    }
     case 'mail':
-      return renderMail(report).replace(/\n+$/, '');
+      return [renderMail(report).replace(/\n+$/, ''), ...published.flatMap((l) => ['', ...wrap(toAscii(l), MAIL_WIDTH)])].join('\n');
     case 'markdown':
-      return renderMarkdown(report).replace(/\n+$/, '');
-    case 'csv':
-      return renderCsv(report).replace(/(\r?\n)+$/, '');
+      return [renderMarkdown(report).replace(/\n+$/, ''), ...published.map((l) => `\n${l}`)].join('\n');
+    case 'csv': {
+      // Published figures as rows of the same shape: the variant says whose they are.
+      const keyOf = (label: string) => report.metrics.find((m) => m.label === label)?.key ?? label;
+      const rows = refs.flatMap((r) =>
+        r.pairs.map((p) => {
+          const row: Record<string, string | number> = { run_id: report.runId, metric: keyOf(r.metricLabel), variant: `${p.label} (published: ${r.source})`, median_ms: p.published };
+          return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
+        }),
+      );
+      return [renderCsv(report).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
+    }
     case 'json':
       return JSON.stringify(
-        { header, ...(header.command === 'run' && { summary: summarizeRun(trials) }), report, trials, ...extra },
+        { header, ...(header.command === 'run' && { summary: summarizeRun(trials) }), report, ...(refs.length && { references: refs }), trials, ...extra },
         null,
         2,
       );

@@ -1,0 +1,85 @@
+// Steps `run` and `compare` share before any VM starts: the scenario's defaults, sweep
+// points, and a check that the QEMUs and host can do what was asked.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { expandSweep, type SweepPoint } from '../bench/sweep.js';
+import type { QemuFacts } from '../bench/types.js';
+import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
+import { probeKvm } from '../qemu/probe.js';
+import { applyScenario, scenarioOptionValues } from '../scenario/apply.js';
+import { loadScenario } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
+import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+
+export interface Prepared {
+  scenario?: { scenario: Scenario; file: string };
+  points: Array<{ point: SweepPoint; vm: VmOptions }>;
+}
+
+export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' | 'compare', env: NodeJS.ProcessEnv): Promise<Prepared> {
+  let scenario: Prepared['scenario'];
+  if (opts.scenario) {
+    scenario = await loadScenario(opts.scenario);
+    applyScenario(cmd, opts as unknown as Record<string, unknown>, scenarioOptionValues(scenario.scenario, command, scenario.file, env));
+  }
+  const sweep = expandSweep(opts as unknown as Record<string, unknown>);
+  const points: Prepared['points'] = [];
+  for (const point of sweep) {
+    points.push({ point, vm: await resolveVmOptions({ ...opts, ...point.overrides }) });
+  }
+  return { ...(scenario && { scenario }), points };
+}
+
+const CAPABILITY_OF: Record<string, string> = { multifd: 'multifd', postcopy: 'postcopy-ram', 'auto-converge': 'auto-converge' };
+
+/**
+ * A scenario's `requires` the QEMUs or host do not meet, each as one sentence. The caller
+ * skips the scenario with these as its note.
+ */
+export async function unmetRequirements(requires: Scenario['requires'], qemus: QemuFacts[], vm: VmOptions): Promise<string[]> {
+  const unmet: string[] = [];
+  for (const need of requires ?? []) {
+    if (need === 'kvm') {
+      const kvm = await probeKvm();
+      if (!kvm.usable || vm.accel !== 'kvm') unmet.push(`needs KVM: ${kvm.usable ? 'TCG was chosen' : kvm.reason}`);
+      continue;
+    }
+    for (const q of qemus) {
+      if (need === 'dirty-ring') {
+        if (vm.accel !== 'kvm') unmet.push('the KVM dirty ring needs KVM');
+        else {
+          const ring = await probeDirtyRing(q);
+          if (!ring.ok) unmet.push(`QEMU ${q.version} (${q.path}) cannot use the KVM dirty ring: ${ring.reason}`);
+        }
+      } else if (need === 'tracepoints') {
+        // checked by the breakdown itself, which says so when they are missing
+      } else {
+        const f = await probeFeatures(q);
+        const cap = CAPABILITY_OF[need]!;
+        if (!f.capabilities.has(cap)) unmet.push(`QEMU ${q.version} (${q.path}) has no '${cap}' migration capability`);
+      }
+    }
+  }
+  return [...new Set(unmet)];
+}
+
+/** Capabilities and parameters asked for by flags must exist in every QEMU: exit 2 otherwise. */
+export async function checkMigrationSettings(qemus: QemuFacts[], vm: VmOptions, perVariantParams: Array<Record<string, string>> = []): Promise<void> {
+  const caps = Object.keys(vm.capabilities);
+  const params = Object.keys(vm.params);
+  if (caps.length === 0 && params.length === 0 && perVariantParams.every((p) => Object.keys(p).length === 0)) return;
+  for (const [i, q] of qemus.entries()) {
+    const f = await probeFeatures(q);
+    for (const c of caps) {
+      if (f.capabilities.size && !f.capabilities.has(c)) {
+        throw new UsageError(`QEMU ${q.version} (${q.path}) has no migration capability '${c}' (it has: ${[...f.capabilities].join(', ')})`);
+      }
+    }
+    for (const p of [...params, ...Object.keys(perVariantParams[i] ?? {})]) {
+      if (f.parameters.size && !f.parameters.has(p)) {
+        throw new UsageError(`QEMU ${q.version} (${q.path}) has no migration parameter '${p}'`);
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// A sweep's results: one row per point (RAM size, dirty rate ...), with the medians and
+// spread of QEMU and guest-observed downtime and total time; for a compare, both variants
+// and the change at each point.
+
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import { pointKey } from '../bench/sweep.js';
+import type { RunHeader, TrialRecord } from '../bench/types.js';
+import { metricOf, type CompareReport, type MetricKey } from '../stats/report.js';
+import { hasValues, type Summary } from '../stats/summary.js';
+import { csvField } from './compare-csv.js';
+import { displayLabels, formatChange, formatMs, formatNumber, formatP, renderTable, toAscii, verdictText, wrap, describeSetup, MAIL_WIDTH } from './compare-mail.js';
+
+export interface SweepGroup {
+  key: string;
+  point: Record<string, string | number>;
+  trials: TrialRecord[];
+  report: CompareReport;
+}
+
+export function groupByPoint(header: RunHeader, trials: TrialRecord[], build: (h: RunHeader, t: TrialRecord[]) => CompareReport): SweepGroup[] {
+  const order = ((header.config['sweep'] as Array<Record<string, string | number>> | undefined) ?? []).map(pointKey);
+  const groups = new Map<string, TrialRecord[]>();
+  for (const key of order) groups.set(key, []);
+  for (const t of trials) {
+    const key = pointKey(t.point);
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.entries()]
+    .filter(([, ts]) => ts.length > 0)
+    .map(([key, ts]) => ({ key, point: ts[0]!.point ?? {}, trials: ts, report: build(header, ts) }));
+}
+
+const median = (s: Summary | undefined) => (s && hasValues(s) ? formatMs(s.median) : '-');
+const spread = (s: Summary | undefined) => (s && hasValues(s) ? `${median(s)} (${formatNumber(s.min)}-${formatNumber(s.max)})` : '-');
+
+function cells(g: SweepGroup, key: MetricKey, i: number, withSpread: boolean): string {
+  const m = metricOf(g.report, key);
+  return withSpread ? spread(m?.summaries[i]) : median(m?.summaries[i]);
+}
+
+interface SweepRows {
+  titles: string[];
+  rows: string[][];
+}
+
+function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): SweepRows {
+  const hasGuest = groups.some((g) => metricOf(g.report, 'guestDowntime'));
+  const compare = header.command === 'compare';
+  if (!compare) {
+    const titles = ['point', 'n', 'QEMU downtime', ...(hasGuest ? ['guest-observed'] : []), 'total time'];
+    const rows = groups.map((g) => {
+      const v = g.report.variants[0]!;
+      return [
+        g.key,
+        `${v.completed}/${v.trials}`,
+        cells(g, 'qemuDowntime', 0, true),
+        ...(hasGuest ? [cells(g, 'guestDowntime', 0, !compact)] : []),
+        cells(g, 'totalTime', 0, !compact),
+      ];
+    });
+    return { titles, rows };
+  }
+  const labels = displayLabels(groups[0]!.report);
+  const titles = ['point', ...labels.map((l) => `${l} downtime`), 'change', 'p', ''];
+  const rows = groups.map((g) => {
+    const c = metricOf(g.report, 'qemuDowntime')?.comparisons[1] ?? undefined;
+    return [
+      g.key,
+      cells(g, 'qemuDowntime', 0, !compact),
+      cells(g, 'qemuDowntime', 1, !compact),
+      c ? (formatChange(c) ?? '-') : '-',
+      c?.pValue !== undefined ? formatP(c.pValue) : '-',
+      c ? verdictText(c.verdict) : '',
+    ];
+  });
+  return { titles, rows };
+}
+
+export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk: ChalkInstance): string {
+  const { titles, rows } = sweepRows(header, groups, false);
+  const table = new Table({ head: titles.map((t) => chalk.bold(t)), style: { head: [], border: [] } });
+  for (const r of rows) table.push(r);
+  const first = groups[0]?.report;
+  return [table.toString(), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');
+}
+
+export function renderSweepMarkdown(header: RunHeader, groups: SweepGroup[]): string {
+  const { titles, rows } = sweepRows(header, groups, false);
+  const md = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [md(titles), `| ${titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`, ...rows.map(md)].join('\n');
+}
+
+export function renderSweepCsv(header: RunHeader, groups: SweepGroup[]): string {
+  const out = [['point', 'variant', 'metric', 'n', 'median_ms', 'min_ms', 'max_ms'].join(',')];
+  for (const g of groups) {
+    for (const m of g.report.metrics) {
+      m.summaries.forEach((s, i) => {
+        const v = g.report.variants[i]!;
+        const f = hasValues(s) ? [s.median, s.min, s.max] : ['', '', ''];
+        out.push([g.key, v.label, m.key, v.completed, ...f].map((x) => csvField(x as string | number)).join(','));
+      });
+    }
+  }
+  return out.join('\r\n');
+}
+
+export function renderSweepMail(header: RunHeader, groups: SweepGroup[]): string {
+  const { titles, rows } = sweepRows(header, groups, true);
+  const lines = renderTable(titles.slice(1).map(toAscii), rows.map((r) => r.map(toAscii)), MAIL_WIDTH);
+  const first = groups[0]?.report;
+  if (first) lines.push(...wrap(toAscii(`Setup: ${describeSetup(first)}; medians, min-max in ms.`), MAIL_WIDTH));
+  return lines.join('\n');
+}

@@ -1,0 +1,91 @@
+// A scenario supplies defaults; flags given on the command line win. Commander records where
+// each option value came from, which is exactly the precedence rule: a value whose source is
+// 'cli' (or 'env') is the user's, anything else may be replaced by the scenario's.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { expandEnv } from './load.js';
+import type { Scenario } from './schema.js';
+
+/** Options a scenario can set, in commander's camelCase names, as strings like the CLI gives. */
+export type ScenarioOptionValues = Record<string, string | string[] | boolean | undefined>;
+
+const paramList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`);
+
+/** The scenario as option values for `run` (variants[0]) or `compare` (variants[0], [1]). */
+export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', file: string, env: NodeJS.ProcessEnv): ScenarioOptionValues {
+  const v: ScenarioOptionValues = {};
+  const set = (key: string, value: string | string[] | boolean | undefined) => {
+    if (value !== undefined) v[key] = value;
+  };
+  set('ram', s.vm.ram);
+  set('smp', s.vm.smp?.toString());
+  set('accel', s.vm.accel);
+  set('qemuArg', [...(s.vm.machine ? ['-machine', s.vm.machine] : []), ...(s.vm.args ?? [])]);
+  set('speed', s.migration.speed);
+  set('param', paramList(s.migration.parameters));
+  set('capability', Object.entries(s.migration.capabilities ?? {}).map(([k, on]) => `${k}=${on ? 'on' : 'off'}`));
+  if (s.migration.postcopy) set('postcopy', true);
+  set('dirtyRing', s.vm.dirtyRing?.toString());
+  set('downtime', s.migration.downtime);
+  set('runs', s.trials.runs?.toString());
+  set('timeout', s.trials.timeout?.toString());
+  const g = s.vm.guest;
+  if (g) {
+    set('guest', g.kind);
+    set('touch', g.touch);
+    set('dirtyRate', g.dirtyRate?.toString());
+    set('workingSet', g.workingSet?.toString());
+    set('heartbeat', g.heartbeat?.toString());
+    set('image', g.image);
+    set('readyPattern', g.readyPattern);
+    set('bootWait', g.bootWait?.toString());
+  }
+  const variants = s.variants ?? [];
+  if (command === 'run') {
+    if (variants.length > 1) {
+      throw new UsageError(`${file}: has ${variants.length} variants; use migdown compare --scenario, or give run a scenario with one`);
+    }
+    const only = variants[0];
+    if (only?.qemu) set('qemu', expandEnv(only.qemu, env, file));
+    set('qemuArg', [...((v.qemuArg as string[]) ?? []), ...(only?.args ?? [])]);
+  } else {
+    set('warmup', s.trials.warmup?.toString());
+    set('order', s.trials.order);
+    const [a, b] = variants;
+    if (a) {
+      set('labelA', a.label);
+      if (a.qemu) set('qemuA', expandEnv(a.qemu, env, file));
+      set('aArg', a.args);
+      set('aParam', paramList(a.parameters));
+    }
+    if (b) {
+      set('labelB', b.label);
+      if (b.qemu) set('qemuB', expandEnv(b.qemu, env, file));
+      set('bArg', b.args);
+      set('bParam', paramList(b.parameters));
+    }
+  }
+  // Sweeps become lists, the same syntax as --ram 1G,2G on the command line.
+  if (s.sweep?.ram) set('ram', s.sweep.ram.join(','));
+  if (s.sweep?.dirtyRate) set('dirtyRate', s.sweep.dirtyRate.join(','));
+  return v;
+}
+
+/**
+ * Fill `opts` from the scenario wherever the user gave no flag. Repeatable options
+ * (--qemu-arg and the like) get the scenario's values first, then the user's.
+ */
+export function applyScenario(cmd: Command, opts: Record<string, unknown>, values: ScenarioOptionValues): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const source = cmd.getOptionValueSource(key);
+    const given = source === 'cli' || source === 'env';
+    if (Array.isArray(value)) {
+      const current = (opts[key] as string[] | undefined) ?? [];
+      opts[key] = given ? [...value, ...current] : value;
+    } else if (!given) {
+      opts[key] = value;
+    }
+  }
+}

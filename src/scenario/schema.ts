@@ -1,0 +1,86 @@
+// What a scenario file may say. Strict: an unknown key is an error (a typo must not silently
+// fall back to a default). The JSON Schema for editors is generated from this
+// (`npm run schema` writes scenarios/scenario.schema.json).
+
+import { z } from 'zod';
+
+const size = z.union([z.string(), z.number()]).transform(String);
+const paramValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)));
+
+export const GuestSchema = z
+  .strictObject({
+    kind: z.enum(['builtin', 'none', 'image']).default('builtin').describe('builtin: migdown\'s tiny payload; none: firmware only; image: a disk image'),
+    touch: z.enum(['read', 'write', 'none']).optional().describe('how the builtin guest touches its RAM before migrating'),
+    dirtyRate: z.number().nonnegative().optional().describe('MiB/s the builtin guest dirties during migration; 0 = idle'),
+    workingSet: z.number().positive().optional().describe('MiB the builtin guest dirties'),
+    heartbeat: z.number().positive().optional().describe('heartbeat period, ms'),
+    image: z.string().optional().describe('disk image, for kind: image'),
+    readyPattern: z.string().optional().describe('regex on the serial console telling an image is up'),
+    bootWait: z.number().positive().optional().describe('seconds to wait for an image to boot instead of readyPattern'),
+  })
+  .describe('the guest workload');
+
+export const VmSchema = z.strictObject({
+  ram: size.optional().describe('QEMU -m syntax: 8G, 8192M, 512'),
+  smp: z.number().int().positive().optional(),
+  machine: z.string().optional().describe('QEMU -machine type, e.g. pc, q35'),
+  accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
+  dirtyRing: z.number().int().positive().optional().describe('KVM dirty ring size (entries); needs kernel and QEMU support'),
+  guest: GuestSchema.optional(),
+  args: z.array(z.string()).optional().describe('extra QEMU arguments for both sides'),
+});
+
+export const MigrationSchema = z.strictObject({
+  speed: size.optional().describe('bytes/s with K/M/G suffix; 0 = unlimited'),
+  downtime: size.optional().describe('seconds as migrate_set_downtime takes them (0.01) or 10ms'),
+  transport: z.enum(['tcp']).optional().describe('only tcp today'),
+  capabilities: z.record(z.string(), z.boolean()).optional().describe('migrate_set_capability NAME on|off, on both sides'),
+  parameters: z.record(z.string(), paramValue).optional().describe('migrate_set_parameter NAME VALUE, on both sides'),
+  postcopy: z.boolean().optional().describe('switch to postcopy after the first pass (needs capabilities.postcopy-ram)'),
+});
+
+export const TrialsSchema = z.strictObject({
+  runs: z.number().int().positive().optional(),
+  warmup: z.number().int().nonnegative().optional(),
+  order: z.enum(['alternate', 'shuffle']).optional(),
+  timeout: z.number().positive().optional().describe('seconds before one migration is given up'),
+});
+
+export const VariantSchema = z.strictObject({
+  label: z.string().min(1),
+  qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
+  args: z.array(z.string()).optional(),
+  parameters: z.record(z.string(), paramValue).optional(),
+});
+
+export const ReferenceSchema = z.strictObject({
+  source: z.string().min(1).describe('who published the figures, where'),
+  url: z.string().optional(),
+  metric: z.enum(['qemu-downtime', 'guest-downtime', 'total-time']).default('qemu-downtime'),
+  values: z.record(z.string(), z.number()).describe('variant label -> published value in ms'),
+  note: z.string().optional(),
+});
+
+export const SweepSchema = z.strictObject({
+  ram: z.array(size).min(1).optional(),
+  dirtyRate: z.array(z.number().nonnegative()).min(1).optional(),
+});
+
+export const ScenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  description: z.string().min(1),
+  vm: VmSchema.default({}),
+  migration: MigrationSchema.default({}),
+  trials: TrialsSchema.default({}),
+  variants: z.array(VariantSchema).min(1).max(2).optional().describe('one for run; two for compare (A then B)'),
+  sweep: SweepSchema.optional(),
+  requires: z
+    .array(z.enum(['multifd', 'postcopy', 'auto-converge', 'dirty-ring', 'kvm', 'tracepoints']))
+    .optional()
+    .describe('features checked before any VM starts; the scenario is skipped with a note where missing'),
+  reference: z.array(ReferenceSchema).optional(),
+});
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioReference = z.output<typeof ReferenceSchema>;
