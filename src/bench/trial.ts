@@ -7,7 +7,7 @@
 //   (qemu) info migrate                     (polled until completed, failed or cancelled)
 // then the destination's `info status` must say running, and both QEMUs are stopped.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +16,7 @@ import { chooseDialect, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
+import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
 
@@ -41,6 +42,8 @@ export interface TrialConfig {
   pollMs: number;
   /** how long a migration may take before it is cancelled and the trial marked 'timeout' */
   timeoutMs: number;
+  /** record QEMU's downtime tracepoints for a breakdown of the pause (needs QEMU 10.0+) */
+  trace?: boolean;
   /** A guest workload; absent: a VM with no OS (firmware only). */
   guest?: GuestDriver;
 }
@@ -130,12 +133,14 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   // the destination before it accepts the stream, which `-incoming defer` allows.
   const deferIncoming = capabilities.length > 0 || params.length > 0;
   const incomingUri = `tcp:127.0.0.1:${port}`;
+  const srcTrace = path.join(runDir, 'src.trace.log');
+  const dstTrace = path.join(runDir, 'dst.trace.log');
   const destinationArgv = [
-    ...qemuArgv(cfg, dialect, dstMonPath, cfg.guest?.qemuArgs('destination', runDir) ?? []),
+    ...qemuArgv(cfg, dialect, dstMonPath, [...(cfg.guest?.qemuArgs('destination', runDir) ?? []), ...(cfg.trace ? traceArgs(dstTrace) : [])]),
     '-incoming',
     deferIncoming ? 'defer' : incomingUri,
   ];
-  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, cfg.guest?.qemuArgs('source', runDir) ?? []);
+  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(cfg.guest?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace) : [])]);
 
   let dst: QemuProcess | undefined;
   let src: QemuProcess | undefined;
@@ -147,6 +152,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   let rawInfo: string | undefined;
   let destinationStatus: string | undefined;
   let guest: GuestObservation | undefined;
+  let breakdown: DowntimeBreakdown | undefined;
 
   const send = async (side: 'source' | 'destination', mon: HmpClient, command: string, timeoutMs?: number) => {
     try {
@@ -267,6 +273,11 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     ctx.onPhase?.('stopping QEMU');
     cfg.guest?.close();
     await Promise.all([src && stopQemu(src, srcMon), dst && stopQemu(dst, dstMon)]);
+    if (cfg.trace && status === 'completed') {
+      // QEMU flushes each trace line as it writes it; after exit both logs are whole.
+      const read = (f: string) => readFile(f, 'utf8').catch(() => '');
+      breakdown = computeBreakdown(await read(srcTrace), await read(dstTrace), { sameHost: true });
+    }
     await rm(runDir, { recursive: true, force: true });
   }
 
@@ -286,6 +297,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     ...(rawInfo !== undefined && { rawInfo }),
     ...(destinationStatus !== undefined && { destinationStatus }),
     ...(guest && { guest }),
+    ...(breakdown && { breakdown }),
     samples,
     monitor,
     sourceArgv: [cfg.qemu.path, ...sourceArgv],

@@ -3,6 +3,7 @@
 // can work from a results file exactly as they work from a live run.
 
 import type { MigrationInfo } from '../qemu/info-migrate.js';
+import type { DowntimeBreakdown } from '../trace/breakdown.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
@@ -81,6 +82,8 @@ export interface TrialRecord {
   rawInfo?: string;
   destinationStatus?: string;
   guest?: GuestObservation;
+  /** the pause's phases from QEMU's tracepoints, where the binary has them */
+  breakdown?: DowntimeBreakdown;
   samples?: ProgressSample[];
   monitor: MonitorExchange[];
   sourceArgv: string[];

@@ -9,6 +9,7 @@ import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
+import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { trialLine } from '../render/run-table.js';
@@ -156,6 +157,9 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     return EXIT.ok;
   }
   await checkMigrationSettings(variants.map((v) => v.qemu), vm, variants.map((v) => v.params));
+  // Both variants traced or neither: a phase table with one side missing compares nothing.
+  const traced = await Promise.all(variants.map((v) => probeTracepoints(v.qemu)));
+  const trace = opts.breakdown !== false && traced.every(Boolean);
 
   const say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
@@ -193,6 +197,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       params: vm.params,
       capabilities: vm.capabilities,
       postcopy: vm.postcopy,
+      // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
+      breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
       ...(vm.accelProps && { accelProps: vm.accelProps }),
       ...(swept && { sweep: points.map((p) => p.point.label) }),
       ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
@@ -220,7 +226,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
         index: p.index,
         warmup: p.warmup,
         ...(swept && { point: point.label }),
-        config: trialConfigFor(pvm, v.qemu, v.extraArgs, v.params),
+        config: trialConfigFor(pvm, v.qemu, v.extraArgs, v.params, trace),
       };
     });
   });

@@ -8,6 +8,7 @@ import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
+import { probeTracepoints } from '../qemu/features.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { renderRunTable, trialLine } from '../render/run-table.js';
 import { MIGDOWN_VERSION } from '../version.js';
@@ -32,8 +33,9 @@ export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) 
 }
 
 /** What one trial of `run` or `compare` needs, from the resolved options. */
-export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, extraArgs: string[] = [], params: Record<string, string> = {}): TrialConfig {
+export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, extraArgs: string[] = [], params: Record<string, string> = {}, trace = false): TrialConfig {
   return {
+    trace,
     qemu,
     accel: vm.accel,
     ramBytes: vm.ramBytes,
@@ -67,6 +69,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     return EXIT.ok;
   }
   await checkMigrationSettings([qemu], vm);
+  const trace = opts.breakdown !== false && (await probeTracepoints(qemu));
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
   for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
 
@@ -98,6 +101,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       params: vm.params,
       capabilities: vm.capabilities,
       postcopy: vm.postcopy,
+      // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
+      breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
       ...(vm.accelProps && { accelProps: vm.accelProps }),
       ...(swept && { sweep: points.map((p) => p.point.label) }),
       ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
@@ -118,7 +123,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       index: i + 1,
       warmup: false,
       ...(swept && { point: point.label }),
-      config: trialConfigFor(pvm, qemu),
+      config: trialConfigFor(pvm, qemu, [], {}, trace),
     })),
   );
 

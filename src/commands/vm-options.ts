@@ -31,6 +31,7 @@ export interface RawVmOptions {
   capability: string[];
   postcopy?: boolean;
   dirtyRing?: string;
+  breakdown: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -48,6 +49,7 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--capability <name=on|off>', 'migrate_set_capability for both sides (repeatable), e.g. multifd=on', collect, [])
     .option('--postcopy', 'switch to postcopy after the first pass (sets the postcopy-ram capability)')
     .option('--dirty-ring <entries>', 'use the KVM dirty ring of this size instead of the dirty bitmap')
+    .option('--no-breakdown', "don't record QEMU's downtime tracepoints (recorded where the QEMU has them)")
     .option('--scenario <name|file>', 'take defaults from a scenario (see migdown scenarios); flags override it')
     .option('--poll <ms>', 'info migrate poll interval', '100')
     .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))

@@ -4,7 +4,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import type { QemuFacts } from '../bench/types.js';
+import { hasDowntimeTracepoints } from '../trace/breakdown.js';
 import { chooseDialect, helpCommands } from './dialect.js';
 import { HmpClient } from './hmp-client.js';
 import { spawnQemu, stopQemu } from './process.js';
@@ -74,4 +76,20 @@ export async function probeDirtyRing(qemu: QemuFacts, size = 4096): Promise<{ ok
   }
   await stopQemu(proc, undefined, 0);
   return { ok: true, reason: 'KVM accepted dirty-ring-size' };
+}
+
+const traceCache = new Map<string, Promise<boolean>>();
+
+/** Whether `-trace help` lists the downtime checkpoints (QEMU 10.0 and later, log backend). */
+export function probeTracepoints(qemu: QemuFacts): Promise<boolean> {
+  const key = `${qemu.path}:${qemu.sha256 ?? ''}`;
+  let p = traceCache.get(key);
+  if (!p) {
+    // 5.2 prints the list on stderr, later releases on stdout: read both.
+    p = execa(qemu.path, ['-trace', 'help'], { reject: false, all: true, timeout: 15_000, stdin: 'ignore' }).then((r) =>
+      hasDowntimeTracepoints(String(r.all ?? '')),
+    );
+    traceCache.set(key, p);
+  }
+  return p;
 }

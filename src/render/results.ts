@@ -9,6 +9,8 @@ import { renderMail } from './compare-mail.js';
 import { renderMarkdown } from './compare-markdown.js';
 import { renderCompareTable } from './compare-table.js';
 import { referenceRows, referenceText } from './reference.js';
+import { renderBreakdownMarkdown, renderBreakdownText } from './breakdown.js';
+import { summarizeBreakdowns } from '../trace/breakdown.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
 import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';
 import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
@@ -66,12 +68,16 @@ export function renderResults(
   switch (format) {
     case 'table': {
       const body = header.command === 'run' ? renderRunTable(header, trials, chalk) : renderCompareTable(report, chalk);
-      return [body, ...published.map((l) => chalk.cyan(l))].join('\n');
+      return [body, ...renderBreakdownText(header, trials, false), ...published.map((l) => chalk.cyan(l))].join('\n');
     }
     case 'mail':
-      return [renderMail(report).replace(/\n+$/, ''), ...published.flatMap((l) => ['', ...wrap(toAscii(l), MAIL_WIDTH)])].join('\n');
+      return [
+        renderMail(report).replace(/\n+$/, ''),
+        ...renderBreakdownText(header, trials, true),
+        ...published.flatMap((l) => ['', ...wrap(toAscii(l), MAIL_WIDTH)]),
+      ].join('\n');
     case 'markdown':
-      return [renderMarkdown(report).replace(/\n+$/, ''), ...published.map((l) => `\n${l}`)].join('\n');
+      return [renderMarkdown(report).replace(/\n+$/, ''), ...renderBreakdownMarkdown(header, trials), ...published.map((l) => `\n${l}`)].join('\n');
     case 'csv': {
       // Published figures as rows of the same shape: the variant says whose they are.
       const keyOf = (label: string) => report.metrics.find((m) => m.label === label)?.key ?? label;
@@ -81,11 +87,31 @@ export function renderResults(
           return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
         }),
       );
+      // Each phase of the pause as a metric row of its own: "phase:src-downtime-start>src-vm-stopped".
+      for (const v of header.variants) {
+        const bs = trials.filter((t) => t.variant === v.label && !t.warmup && t.breakdown?.available).map((t) => t.breakdown!);
+        if (!bs.length) continue;
+        for (const p of summarizeBreakdowns(bs).phases) {
+          const row: Record<string, string | number> = { run_id: report.runId, metric: `phase:${p.key}`, variant: v.label, n: p.n, median_ms: p.medianMs, min_ms: p.minMs, max_ms: p.maxMs };
+          rows.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
+        }
+      }
       return [renderCsv(report).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
     }
     case 'json':
       return JSON.stringify(
-        { header, ...(header.command === 'run' && { summary: summarizeRun(trials) }), report, ...(refs.length && { references: refs }), trials, ...extra },
+        {
+          header,
+          ...(header.command === 'run' && { summary: summarizeRun(trials) }),
+          report,
+          ...(refs.length && { references: refs }),
+          breakdowns: header.variants.map((v) => ({
+            variant: v.label,
+            summary: summarizeBreakdowns(trials.filter((t) => t.variant === v.label && !t.warmup && t.breakdown).map((t) => t.breakdown!)),
+          })),
+          trials,
+          ...extra,
+        },
         null,
         2,
       );

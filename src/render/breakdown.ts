@@ -1,0 +1,111 @@
+// Where the pause went: the phases from QEMU's downtime tracepoints, per trial for a run and
+// per variant (with the change of each phase) for a compare. Plain lines, so the same text
+// serves the terminal, the mail (ASCII, 72 columns) and markdown.
+
+import Table from 'cli-table3';
+import type { RunHeader, TrialRecord } from '../bench/types.js';
+import { compareBreakdowns, NO_TRACEPOINTS_NOTE, summarizeBreakdowns, type DowntimeBreakdown } from '../trace/breakdown.js';
+import { formatNumber, formatSignedMs, renderTable, toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+
+const ms = (v: number | undefined) => (v === undefined ? '-' : `${formatNumber(Number(v.toFixed(v < 10 ? 2 : 1)))}ms`);
+
+function measured(trials: TrialRecord[]): TrialRecord[] {
+  return trials.filter((t) => !t.warmup && t.status === 'completed');
+}
+
+/** Whether anything is to be said about breakdowns for these trials. */
+export function breakdownNote(header: RunHeader, trials: TrialRecord[]): string | undefined {
+  const done = measured(trials);
+  if (done.length === 0) return undefined;
+  if (done.some((t) => t.breakdown?.available)) return undefined;
+  return header.config['breakdown'] === 'unavailable' ? `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (10.0 or later).` : undefined;
+}
+
+function deviceLine(b: { save: Array<{ idstr: string; instance: number; medianUs?: number; us?: number }>; load: typeof b.save }): string[] {
+  const fmt = (d: { idstr: string; instance: number; medianUs?: number; us?: number }) =>
+    `${d.idstr}${d.instance ? `/${d.instance}` : ''} ${ms((d.medianUs ?? d.us ?? 0) / 1000)}`;
+  const lines: string[] = [];
+  if (b.save.length) lines.push(`slowest saves: ${b.save.slice(0, 3).map(fmt).join(', ')}`);
+  if (b.load.length) lines.push(`slowest loads: ${b.load.slice(0, 3).map(fmt).join(', ')}`);
+  return lines;
+}
+
+/** Rows and text of the breakdown: a phase table (label + one column per trial or variant). */
+export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { titles: string[]; rows: string[][]; lines: string[] } | undefined {
+  const done = measured(trials).filter((t) => t.breakdown?.available);
+  if (done.length === 0) return undefined;
+  if (header.command === 'compare') {
+    const labels = header.variants.map((v) => v.label);
+    const per = labels.map((l) => done.filter((t) => t.variant === l).map((t) => t.breakdown as DowntimeBreakdown));
+    const [a, b] = per.map((bs) => summarizeBreakdowns(bs));
+    const cmp = compareBreakdowns(a!, b!);
+    const rows = cmp.phases.map((p) => [p.name, ms(p.medianA), ms(p.medianB), p.deltaMs === undefined ? '-' : formatSignedMs(Number(p.deltaMs.toFixed(2)))]);
+    for (const [label, c] of [
+      ['end-to-end pause', cmp.endToEndPauseMs],
+      ['QEMU downtime span', cmp.sourceDowntimeMs],
+    ] as const) {
+      if (c) rows.push([label, ms(c.medianA), ms(c.medianB), c.deltaMs === undefined ? '-' : formatSignedMs(Number(c.deltaMs.toFixed(2)))]);
+    }
+    const lines: string[] = [];
+    for (const [i, s] of [a!, b!].entries()) {
+      const dl = s.dirtyLogStop;
+      lines.push(`${labels[i]}: dirty logging stopped inside the pause in ${dl.inPause} of ${s.n} trials, outside in ${dl.outside}${dl.unknown ? `, unknown in ${dl.unknown}` : ''}`);
+      lines.push(...deviceLine(s.topDevices).map((l) => `${labels[i]}: ${l}`));
+    }
+    return { titles: ['phase (median)', ...labels, 'change'], rows, lines };
+  }
+  // run: one column per trial, then the median
+  const bs = done.map((t) => t.breakdown as DowntimeBreakdown);
+  const s = summarizeBreakdowns(bs);
+  const titles = ['phase', ...done.map((t) => `#${t.index}`), 'median'];
+  const rows = s.phases.map((p) => [p.name, ...bs.map((b) => ms(b.phases.find((x) => x.key === p.key)?.durationMs)), ms(p.medianMs)]);
+  rows.push(['end-to-end pause', ...bs.map((b) => ms(b.endToEndPauseMs)), ms(s.endToEndPauseMs?.medianMs)]);
+  rows.push(['QEMU downtime', ...done.map((t) => ms(t.info?.downtimeMs)), '']);
+  if (done.some((t) => t.guest?.observedDowntimeMs !== undefined)) {
+    rows.push(['guest-observed', ...done.map((t) => ms(t.guest?.observedDowntimeMs)), '']);
+  }
+  const lines = [...deviceLine(s.topDevices)];
+  const notes = new Set(bs.map((b) => b.dirtyLogStop.note));
+  for (const n of notes) lines.push(`dirty logging: ${n}`);
+  return { titles, rows, lines };
+}
+
+export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], ascii: boolean): string[] {
+  const note = breakdownNote(header, trials);
+  if (note) return ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note])];
+  const sec = breakdownSection(header, trials);
+  if (!sec) return [];
+  const out = ['', 'Pause breakdown from QEMU tracepoints (ms):'];
+  if (ascii) {
+    out.push(...renderTable(sec.titles.slice(1).map(toAscii), sec.rows.map((r) => r.map(toAscii)), MAIL_WIDTH));
+  } else {
+    const table = new Table({
+      head: sec.titles,
+      style: { head: [], border: [] },
+      colAligns: sec.titles.map((_, i) => (i === 0 ? 'left' : 'right')),
+      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    });
+    for (const r of sec.rows) table.push(r);
+    out.push(table.toString());
+  }
+  for (const l of sec.lines) out.push(...(ascii ? wrap(toAscii(l), MAIL_WIDTH) : [l]));
+  return out;
+}
+
+export function renderBreakdownMarkdown(header: RunHeader, trials: TrialRecord[]): string[] {
+  const note = breakdownNote(header, trials);
+  if (note) return ['', note];
+  const sec = breakdownSection(header, trials);
+  if (!sec) return [];
+  const md = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [
+    '',
+    '**Pause breakdown** (QEMU tracepoints, ms)',
+    '',
+    md(sec.titles),
+    `| ${sec.titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`,
+    ...sec.rows.map(md),
+    '',
+    ...sec.lines.map((l) => `- ${l}`),
+  ];
+}
