@@ -11,6 +11,7 @@ import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
+import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { trialLine } from '../render/run-table.js';
 import { mulberry32 } from '../stats/compare.js';
@@ -254,6 +255,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
 
   ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
+  for (const line of await writeArtifacts(header, trials, opts)) say(line);
 
   const gate = checkGatesPerPoint(opts, header, trials);
   if (gate) {

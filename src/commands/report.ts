@@ -5,10 +5,13 @@ import { EXIT, UsageError } from '../errors.js';
 import { readResults } from '../bench/results-file.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { parsePositiveInt } from '../util/units.js';
+import { writeArtifacts } from '../render/artifacts.js';
 import type { CommandContext } from './context.js';
 
 interface RawReportOptions {
   format: Format;
+  html?: string;
+  svg?: string;
   run?: string;
   seed?: string;
 }
@@ -20,6 +23,8 @@ export function reportCommand(ctx: CommandContext, setResult: (p: Promise<number
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--run <id>', 'which run of the file, by run id (prefix), when it holds several (default: the last)')
     .option('--seed <n>', 'bootstrap seed (default: the one the run recorded)')
+    .option('--html <file>', 'also write a self-contained HTML report (tables, charts, references, metadata)')
+    .option('--svg <dir>', 'also write the charts as SVG files into this directory')
     .action((file: string, opts: RawReportOptions) => setResult(report(file, opts, ctx)));
 }
 
@@ -32,6 +37,7 @@ async function report(file: string, opts: RawReportOptions, ctx: CommandContext)
   const trials = content.trials.filter((t) => t.runId === header.runId);
   const seed = opts.seed === undefined ? undefined : parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 });
   ctx.stdout.write(`${renderResults(opts.format, header, trials, ctx.chalk, seed === undefined ? {} : { seed })}\n`);
+  for (const line of await writeArtifacts(header, trials, opts, seed === undefined ? {} : { seed })) ctx.stderr.write(`migdown: ${line}\n`);
   if (content.skippedLines.length) {
     ctx.stderr.write(`migdown: skipped unreadable lines ${content.skippedLines.join(', ')} of ${file}\n`);
   }

@@ -9,6 +9,7 @@ import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
+import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { renderRunTable, trialLine } from '../render/run-table.js';
 import { MIGDOWN_VERSION } from '../version.js';
@@ -146,6 +147,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
 
   ctx.stdout.write(`${renderResults(format, header, finished, ctx.chalk, {}, { resultsFile: outFile })}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
+  for (const line of await writeArtifacts(header, finished, opts)) say(line);
   const gate = checkGatesPerPoint(opts, header, finished);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);

@@ -32,6 +32,8 @@ export interface RawVmOptions {
   postcopy?: boolean;
   dirtyRing?: string;
   breakdown: boolean;
+  html?: string;
+  svg?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,7 +58,9 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')
     .option('--out <file>', 'results file, JSON lines (default ./migdown-results/<UTC time>.jsonl)')
     .option('--json', 'print one JSON document with every trial instead of tables (= --format json)')
-    .option('-q, --quiet', 'no progress lines on stderr');
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .option('--html <file>', 'also write a self-contained HTML report when done')
+    .option('--svg <dir>', 'also write the charts as SVG files into this directory');
 }
 
 export interface VmOptions {

@@ -9,11 +9,9 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
+import { pointKey } from '../bench/sweep.js';
 import { METRIC_DEFS, type MetricKey } from '../stats/report.js';
 import { DEFAULT_LABELS } from './compare-mail.js';
-
-/** A trial of a sweep. `point` is not in TrialRecord yet: sweeps will record the swept values there. */
-export type SweepTrial = TrialRecord & { point?: Record<string, string | number> };
 
 export interface ChartSpec {
   /** file-name safe and unique within one call: "distribution", "sweep-max-bandwidth", "progress-1-a-3" */
@@ -110,19 +108,29 @@ function colorScale(titles: string[]) {
 
 function distributionSpec(header: RunHeader, trials: readonly TrialRecord[], titles: Array<{ label: string; title: string }>): ChartSpec | undefined {
   const done = measured(header, trials);
-  const rows: Array<{ metric: string; variant: string; ms: number; jitter: number; trial: number }> = [];
+  // In a sweep each point gets its own row (pooling 1 GiB and 16 GiB downtimes would show
+  // nothing); the colour still tells the variants apart.
+  const keys = [...new Set([...plannedOrder(header), ...done.map((t) => pointKey(pointOf(t)))])];
+  const rowName = (variantTitle: string, key: string) => (key === '' ? variantTitle : `${variantTitle} @ ${key}`);
+  const rows: Array<{ metric: string; row: string; variant: string; ms: number; jitter: number; desc: string }> = [];
   const metrics = METRIC_DEFS.filter((d) => PLOTTED.includes(d.key));
   const shown: typeof metrics = [];
+  const order: string[] = [];
   for (const def of metrics) {
     let any = false;
-    for (const { label, title } of titles) {
-      let k = 0;
-      for (const t of done) {
-        if (t.variant !== label) continue;
-        const v = def.pick(t);
-        if (!finite(v)) continue;
-        rows.push({ metric: def.label, variant: title, ms: v, jitter: jitter(k++), trial: t.index });
-        any = true;
+    for (const key of keys) {
+      for (const { label, title } of titles) {
+        let k = 0;
+        for (const t of done) {
+          if (t.variant !== label || pointKey(pointOf(t)) !== key) continue;
+          const v = def.pick(t);
+          if (!finite(v)) continue;
+          const row = rowName(title, key);
+          if (!order.includes(row)) order.push(row);
+          // what a screen reader says for the point (vega would read out every field, jitter too)
+          rows.push({ metric: def.label, row, variant: title, ms: v, jitter: jitter(k++), desc: `${row}, trial ${t.index}: ${v} ms` });
+          any = true;
+        }
       }
     }
     if (any) shown.push(def);
@@ -130,8 +138,16 @@ function distributionSpec(header: RunHeader, trials: readonly TrialRecord[], tit
   if (shown.length === 0) return undefined;
 
   const variantTitlesShown = titles.map((t) => t.title);
-  const y = { field: 'variant', type: 'nominal', sort: variantTitlesShown, title: null, axis: { labelLimit: 180 } } as const;
-  const color = { field: 'variant', type: 'nominal', scale: colorScale(variantTitlesShown), legend: null } as const;
+  // A sweep's row label is "variant @ point": on two lines, so long labels are not cut short.
+  const axis = keys.length > 1 ? { labelLimit: 220, labelExpr: "split(datum.label, ' @ ')" } : { labelLimit: 220 };
+  const y = { field: 'row', type: 'nominal', sort: order, title: null, axis } as const;
+  const color = {
+    field: 'variant',
+    type: 'nominal',
+    scale: colorScale(variantTitlesShown),
+    // the row labels name the variant unless a sweep adds the point to them
+    legend: keys.length > 1 && variantTitlesShown.length > 1 ? { title: null } : null,
+  } as const;
   const panel = (label: string) => ({
     title: { text: label, fontSize: 12, fontWeight: 'normal' as const },
     width: shown.length > 1 ? 330 : 600,
@@ -152,6 +168,7 @@ function distributionSpec(header: RunHeader, trials: readonly TrialRecord[], tit
           x: { field: 'ms', type: 'quantitative' },
           // the jitter spreads points over most of the band, so equal downtimes stay countable
           yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-1.6, 1.6] } },
+          description: { field: 'desc' },
         },
       },
     ],
@@ -177,8 +194,14 @@ function distributionSpec(header: RunHeader, trials: readonly TrialRecord[], tit
 // (b) sweeps: median with min-max against each swept parameter
 
 function pointOf(t: TrialRecord): Record<string, string | number> | undefined {
-  const p = (t as SweepTrial).point;
-  return p && typeof p === 'object' && !Array.isArray(p) ? p : undefined;
+  const p = t.point;
+  return p && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).length > 0 ? p : undefined;
+}
+
+/** The sweep's points in the order the header planned them (config.sweep), else as first seen. */
+function plannedOrder(header: RunHeader): string[] {
+  const planned = header.config['sweep'];
+  return Array.isArray(planned) ? planned.filter((p) => p && typeof p === 'object').map((p) => pointKey(p as Record<string, string | number>)) : [];
 }
 
 function sweepSpecs(header: RunHeader, trials: readonly TrialRecord[], titles: Array<{ label: string; title: string }>): ChartSpec[] {
@@ -186,8 +209,10 @@ function sweepSpecs(header: RunHeader, trials: readonly TrialRecord[], titles: A
   if (done.length === 0) return [];
   // Swept keys in first-seen order; a key with a single value was not swept, only recorded.
   const valuesOf = new Map<string, Array<string | number>>();
-  for (const t of done) {
-    for (const [k, v] of Object.entries(pointOf(t)!)) {
+  const planned = Array.isArray(header.config['sweep']) ? (header.config['sweep'] as unknown[]) : [];
+  const points = [...planned.filter((p): p is Record<string, string | number> => !!p && typeof p === 'object'), ...done.map((t) => pointOf(t)!)];
+  for (const point of points) {
+    for (const [k, v] of Object.entries(point)) {
       if (typeof v !== 'string' && !finite(v)) continue;
       const seen = valuesOf.get(k) ?? [];
       if (!seen.includes(v)) seen.push(v);
@@ -280,10 +305,14 @@ const PROGRESS_SERIES = [
 function progressSpecs(header: RunHeader, trials: readonly TrialRecord[], titles: Array<{ label: string; title: string }>): ChartSpec[] {
   const out: ChartSpec[] = [];
   const ours = trials.filter((t) => t.runId === header.runId);
+  const keys = [...new Set([...plannedOrder(header), ...ours.map((t) => pointKey(pointOf(t)))])];
   titles.forEach(({ label, title: variantTitle }, vi) => {
     // Warm-ups and failures too: how a migration that never converged progressed is the most
     // telling chart of all.
-    const mine = ours.filter((t) => t.variant === label).sort((a, b) => Number(a.warmup === false) - Number(b.warmup === false) || a.index - b.index);
+    const rank = (t: TrialRecord) => keys.indexOf(pointKey(pointOf(t)));
+    const mine = ours
+      .filter((t) => t.variant === label)
+      .sort((a, b) => rank(a) - rank(b) || Number(a.warmup === false) - Number(b.warmup === false) || a.index - b.index);
     for (const t of mine) {
       const rows: Array<{ series: string; atMs: number; value: number }> = [];
       for (const s of t.samples ?? []) {
@@ -297,7 +326,8 @@ function progressSpecs(header: RunHeader, trials: readonly TrialRecord[], titles
       const shown = PROGRESS_SERIES.filter((p) => rows.some((r) => r.series === p.title));
       const atMax = Math.max(...(t.samples ?? []).map((s) => s.atMs).filter(finite), t.wallMs ?? 0);
       const color = PALETTE[vi % PALETTE.length]!;
-      const trialName = `${t.warmup ? 'warm-up ' : ''}trial ${t.index}`;
+      const key = pointKey(pointOf(t));
+      const trialName = `${t.warmup ? 'warm-up ' : ''}trial ${t.index}${key === '' ? '' : ` at ${key}`}`;
       const who = titles.length > 1 || label !== 'run' ? `${variantTitle}, ${trialName}` : trialName;
       const outcome =
         t.status === 'completed'
@@ -305,7 +335,7 @@ function progressSpecs(header: RunHeader, trials: readonly TrialRecord[], titles
           : `${t.status}${t.reason ? `: ${t.reason}` : ''}`;
       const title = `Migration progress: ${who}`;
       out.push({
-        name: `progress-${vi + 1}-${slug(label)}-${t.warmup ? 'warmup-' : ''}${t.index}`,
+        name: `progress-${vi + 1}-${slug(label)}-${key === '' ? '' : `${slug(key)}-`}${t.warmup ? 'warmup-' : ''}${t.index}`,
         title,
         spec: {
           $schema: SCHEMA,

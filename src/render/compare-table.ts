@@ -6,6 +6,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Comparison } from '../stats/compare.js';
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
+import { sparkline } from './sparkline.js';
 import {
   describeMethod,
   describeSetup,
@@ -52,6 +53,15 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance):
       '',
       '',
     ]);
+  }
+  // Each variant's QEMU downtimes as a histogram on one shared axis, so the lines compare.
+  const q = report.metrics.find((m) => m.key === 'qemuDowntime');
+  if (q) {
+    const all = q.values.flat();
+    if (all.length >= 3) {
+      const [lo, hi] = [Math.min(...all), Math.max(...all)];
+      table.push([chalk.dim(`  ${formatMs(lo)}..${formatMs(hi)}`), ...q.values.map((v) => chalk.cyan(sparkline(v, { min: lo, max: hi }))), '', '', '', '']);
+    }
   }
   table.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), '', '', '', '']);
   const lines = [table.toString(), chalk.dim(describeSetup(report)), chalk.dim(describeMethod(report))];

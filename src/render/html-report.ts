@@ -7,7 +7,7 @@
 
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { Comparison } from '../stats/compare.js';
-import { METRIC_DEFS, type CompareReport, type MetricKey, type MetricReport } from '../stats/report.js';
+import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
 import { formatBytes } from '../util/units.js';
 import { MIGDOWN_VERSION } from '../version.js';
@@ -28,7 +28,9 @@ import {
   trialsCell,
   verdictText,
 } from './compare-mail.js';
+import { referenceRows, referencesOf, type Reference, type ReferenceRow } from './reference.js';
 import { buildReport, type RenderOptions } from './results.js';
+import { groupByPoint } from './sweep.js';
 
 export interface HtmlReportOptions extends RenderOptions {
   /** column titles, overriding the variants' labels (as the tables' labels option does) */
@@ -37,16 +39,6 @@ export interface HtmlReportOptions extends RenderOptions {
   title?: string;
   /** when the page was made (ISO 8601), shown in the footer; left out by default so output is reproducible */
   generatedAt?: string;
-}
-
-/** A published figure to set beside the measured medians (`config.reference` of the header). */
-export interface ReferenceFigure {
-  source: string;
-  url?: string;
-  /** per variant label: the published value, in ms */
-  values: Record<string, number>;
-  /** a metric key (qemuDowntime, guestDowntime, totalTime) or its label; QEMU downtime if absent */
-  metric?: string;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -59,40 +51,33 @@ export function escapeHtml(text: string): string {
 const e = escapeHtml;
 
 /**
- * The reference figures of the header's config, or none. The config is whatever the results file
- * holds, so the shape is checked and anything malformed is left out rather than trusted.
+ * The header with only well-formed reference figures in its config. A results file can be edited
+ * by hand and reference.ts trusts the shape the scenario schema checked; a malformed entry is
+ * left out here rather than allowed to throw or to print "undefined".
  */
-export function referenceFigures(header: RunHeader): ReferenceFigure[] {
+function withValidReferences(header: RunHeader): RunHeader {
   const raw = header.config['reference'];
-  if (!Array.isArray(raw)) return [];
-  const out: ReferenceFigure[] = [];
-  for (const r of raw) {
+  if (!Array.isArray(raw)) return header;
+  const valid: Reference[] = [];
+  for (const r of raw as unknown[]) {
     if (!r || typeof r !== 'object') continue;
-    const { source, url, values, metric } = r as Record<string, unknown>;
+    const { source, url, values, metric, note } = r as Record<string, unknown>;
     if (typeof source !== 'string' || !values || typeof values !== 'object' || Array.isArray(values)) continue;
-    const nums: Record<string, number> = {};
-    for (const [k, v] of Object.entries(values as Record<string, unknown>)) {
-      if (typeof v === 'number' && Number.isFinite(v)) nums[k] = v;
-    }
-    if (Object.keys(nums).length === 0) continue;
-    const fig: ReferenceFigure = { source, values: nums };
-    if (typeof url === 'string' && url.trim() !== '') fig.url = url.trim();
-    if (typeof metric === 'string' && metric.trim() !== '') fig.metric = metric.trim();
-    out.push(fig);
+    const nums = Object.entries(values as Record<string, unknown>).filter((kv): kv is [string, number] => typeof kv[1] === 'number' && Number.isFinite(kv[1]));
+    if (nums.length === 0) continue;
+    const ref: Reference = { source, values: Object.fromEntries(nums) };
+    if (typeof url === 'string' && url.trim() !== '') ref.url = url.trim();
+    if (metric === 'qemu-downtime' || metric === 'guest-downtime' || metric === 'total-time') ref.metric = metric;
+    else if (metric !== undefined) continue; // a metric this version does not know: no guessing
+    if (typeof note === 'string' && note.trim() !== '') ref.note = note.trim();
+    valid.push(ref);
   }
-  return out;
+  return { ...header, config: { ...header.config, reference: valid } };
 }
 
 /** A link only for web addresses: a results file must not be able to plant a javascript: URL. */
-function sourceHtml(ref: ReferenceFigure): string {
-  return ref.url && /^https?:\/\//i.test(ref.url) ? `<a href="${e(ref.url)}">${e(ref.source)}</a>` : e(ref.source);
-}
-
-function resolveMetric(name: string | undefined): { key?: MetricKey; label: string } {
-  if (name === undefined) return { key: 'qemuDowntime', label: METRIC_DEFS[0]!.label };
-  const n = name.toLowerCase();
-  const def = METRIC_DEFS.find((d) => d.key.toLowerCase() === n || d.label.toLowerCase() === n);
-  return def ? { key: def.key, label: def.label } : { label: name };
+function sourceHtml(source: string, url: string | undefined): string {
+  return url && /^https?:\/\//i.test(url) ? `<a href="${e(url)}">${e(source)}</a>` : e(source);
 }
 
 function verdictClass(c: Comparison | null | undefined): string {
@@ -138,56 +123,45 @@ function summaryTable(report: CompareReport, labels: string[]): string {
 }
 
 /**
- * One table per metric the references name: rows are the variants, columns the measured median
- * and range of this run and then each source's published figure, so "published" sits beside
- * "measured". A published figure for a label this run does not have still gets a row.
+ * Published figures beside the measured medians: one table per metric, a row per published
+ * label, the median measured here (matched as reference.ts matches it for the text formats, so
+ * every format agrees), then one column per source.
  */
-function referenceTables(report: CompareReport, labels: string[], refs: ReferenceFigure[]): string {
-  const byMetric = new Map<string, { key?: MetricKey; label: string; refs: ReferenceFigure[] }>();
-  for (const r of refs) {
-    const m = resolveMetric(r.metric);
-    const id = m.key ?? m.label;
-    const entry = byMetric.get(id) ?? { ...m, refs: [] };
-    entry.refs.push(r);
-    byMetric.set(id, entry);
-  }
+function referenceTables(header: RunHeader, report: CompareReport): string {
+  const rows = referenceRows(header, report);
+  const refs = referencesOf(header);
+  const byMetric = new Map<string, Array<{ row: ReferenceRow; note?: string }>>();
+  rows.forEach((row, i) => {
+    const list = byMetric.get(row.metricLabel) ?? [];
+    const note = refs[i]?.note;
+    list.push({ row, ...(note !== undefined && { note }) });
+    byMetric.set(row.metricLabel, list);
+  });
   const out: string[] = [];
-  for (const { key, label, refs: mine } of byMetric.values()) {
-    const metric: MetricReport | undefined = key ? report.metrics.find((m) => m.key === key) : undefined;
-    const matches = (k: string, i: number) => {
-      const want = k.trim().toLowerCase();
-      return want === report.variants[i]!.label.trim().toLowerCase() || want === (labels[i] ?? '').trim().toLowerCase();
-    };
-    const rows: string[] = [];
-    report.variants.forEach((v, i) => {
-      const s = metric?.summaries[i];
-      const measuredMedian = metric ? medianCell(v, s) : 'not measured';
-      const cells = mine.map((r) => {
-        const k = Object.keys(r.values).find((key2) => matches(key2, i));
-        if (k === undefined) return '<td class="muted">-</td>';
-        const published = r.values[k]!;
+  for (const [metricLabel, sources] of byMetric) {
+    const labels: string[] = [];
+    for (const { row } of sources) for (const p of row.pairs) if (!labels.includes(p.label)) labels.push(p.label);
+    const body = labels.map((label) => {
+      const measured = sources.flatMap(({ row }) => row.pairs.filter((p) => p.label === label && p.measured !== undefined)).map((p) => p.measured!)[0];
+      const cells = sources.map(({ row }) => {
+        const pair = row.pairs.find((p) => p.label === label);
+        if (!pair) return '<td class="muted">-</td>';
         let diff = '';
-        if (s && hasValues(s)) {
-          const d = s.median - published;
-          diff = ` <span class="muted">(measured ${e(formatSignedMs(d))}${published !== 0 ? `, ${e(formatPct((d / published) * 100))}` : ''})</span>`;
+        if (measured !== undefined) {
+          const d = measured - pair.published;
+          diff = ` <span class="muted">(measured ${e(formatSignedMs(d))}${pair.published !== 0 ? `, ${e(formatPct((d / pair.published) * 100))}` : ''})</span>`;
         }
-        return `<td>${e(formatMs(published))}${diff}</td>`;
+        return `<td>${e(formatMs(pair.published))}${diff}</td>`;
       });
-      rows.push(
-        `<tr><th scope="row">${e(labels[i] ?? v.label)}</th><td><strong>${e(measuredMedian)}</strong></td><td>${e(metric ? rangeCell(s) : '-')}</td>${cells.join('')}</tr>`,
-      );
+      const m = measured === undefined ? '<td class="muted">not measured</td>' : `<td><strong>${e(formatMs(measured))}</strong></td>`;
+      return `<tr><th scope="row">${e(label)}</th>${m}${cells.join('')}</tr>`;
     });
-    // published labels that match no variant of this run: shown, not dropped
-    const extra = [...new Set(mine.flatMap((r) => Object.keys(r.values)))].filter((k) => !report.variants.some((_, i) => matches(k, i)));
-    for (const k of extra) {
-      const cells = mine.map((r) => (r.values[k] === undefined ? '<td class="muted">-</td>' : `<td>${e(formatMs(r.values[k]!))}</td>`));
-      rows.push(`<tr><th scope="row">${e(k)} <span class="muted">(not in this run)</span></th><td class="muted">-</td><td class="muted">-</td>${cells.join('')}</tr>`);
-    }
+    const notes = sources.filter((s) => s.note !== undefined).map((s) => `<p class="muted">${e(s.row.source)}: ${e(s.note!)}</p>`);
     out.push(
-      `<table class="reference">\n<caption>${e(label)}: measured here and published</caption>\n` +
-        `<thead><tr><td></td><th scope="col">measured median</th><th scope="col">measured min-max</th>${mine
-          .map((r) => `<th scope="col">published: ${sourceHtml(r)}</th>`)
-          .join('')}</tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`,
+      `<table class="reference">\n<caption>${e(metricLabel)}: measured here and published</caption>\n` +
+        `<thead><tr><td></td><th scope="col">measured median</th>${sources
+          .map(({ row }) => `<th scope="col">published: ${sourceHtml(row.source, row.url)}</th>`)
+          .join('')}</tr></thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>${notes.length ? `\n${notes.join('\n')}` : ''}`,
     );
   }
   return out.join('\n');
@@ -298,6 +272,9 @@ table.meta td { word-break: break-word; }
 pre.config { background: var(--band); padding: 10px 12px; overflow-x: auto; font: 12px/1.4 ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; max-height: 420px; }
 figure.chart { margin: 12px 0; overflow-x: auto; }
 figure.chart svg { max-width: 100%; height: auto; display: block; }
+.points { display: flex; flex-wrap: wrap; gap: 0 28px; align-items: flex-start; }
+.point { max-width: 100%; }
+.point ul.notes { max-width: 360px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 8px 24px; }
 .grid figure.chart { margin: 4px 0; }
 details > summary { cursor: pointer; color: var(--accent); margin: 4px 0 8px; }
@@ -311,25 +288,39 @@ footer { margin-top: 36px; color: var(--muted); font-size: 13px; }
  * (the charts come from renderChartsSvg, which has to be asynchronous).
  */
 export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts: readonly ChartSvg[], opts: HtmlReportOptions = {}): string {
-  const report = buildReport(header, trials, opts);
+  const build = (h: RunHeader, ts: TrialRecord[]) => buildReport(h, ts, opts);
+  // A sweep gets one table per point, grouped exactly as the text formats group it (results.ts):
+  // pooling the points would mix, say, 1 GiB and 16 GiB downtimes into one median.
+  const swept = trials.some((t) => t.point && Object.keys(t.point).length > 0);
+  const { ramBytes: _first, ...sweepConfig } = header.config;
+  const groups = swept ? groupByPoint({ ...header, config: sweepConfig }, trials, build) : [];
+  const report = groups[0]?.report ?? build(header, trials);
   const labels = displayLabels(report, opts.labels);
   const title = opts.title ?? (labels.length > 1 ? `Migration downtime: ${labels.join(' vs ')}` : `Migration downtime: migdown ${header.command}`);
-  const refs = referenceFigures(header);
-  const notes = noteItems(report, labels);
+  const refHeader = withValidReferences(header);
 
   const main = charts.filter((c) => !c.name.startsWith('progress-'));
   const progress = charts.filter((c) => c.name.startsWith('progress-'));
+  const noteList = (items: string[]) => (items.length > 0 ? `\n<ul class="notes">\n${items.map((n) => `<li>${n}</li>`).join('\n')}\n</ul>` : '');
 
   const parts: string[] = [];
   parts.push(`<header>\n<h1>${e(title)}</h1>\n<p class="setup">${e(describeSetup(report))}; migdown ${e(report.migdownVersion)}, run <code>${e(report.runId)}</code>, ${e(report.createdAt)}</p>\n</header>`);
-  parts.push(`<section id="summary">\n<h2>Summary</h2>\n${summaryTable(report, labels)}\n<p class="method">${e(methodText(report))}</p>`);
-  if (notes.length > 0) parts.push(`<ul class="notes">\n${notes.map((n) => `<li>${n}</li>`).join('\n')}\n</ul>`);
-  parts.push('</section>');
-  if (refs.length > 0) {
+  if (groups.length > 0) {
+    const tables = groups.map((g) => `<div class="point">\n<h3>${e(g.key)}</h3>\n${summaryTable(g.report, labels)}${noteList(noteItems(g.report, labels))}\n</div>`);
     parts.push(
-      `<section id="reference">\n<h2>Published figures</h2>\n<p class="muted">Figures as their sources published them, beside this run's medians; ` +
-        `a different machine and setup can explain a difference.</p>\n${referenceTables(report, labels, refs)}\n</section>`,
+      `<section id="summary">\n<h2>Summary, per sweep point</h2>\n<div class="points">\n${tables.join('\n')}\n</div>\n<p class="method">${e(methodText(report))}</p>\n</section>`,
     );
+  } else {
+    parts.push(
+      `<section id="summary">\n<h2>Summary</h2>\n${summaryTable(report, labels)}\n<p class="method">${e(methodText(report))}</p>${noteList(noteItems(report, labels))}\n</section>`,
+    );
+    // As in the text formats, published figures are set beside a single point's medians only.
+    if (referencesOf(refHeader).length > 0) {
+      parts.push(
+        `<section id="reference">\n<h2>Published figures</h2>\n<p class="muted">Figures as their sources published them, beside this run's medians; ` +
+          `a different machine and setup can explain a difference.</p>\n${referenceTables(refHeader, report)}\n</section>`,
+      );
+    }
   }
   if (main.length > 0) parts.push(`<section id="charts">\n<h2>Charts</h2>\n${main.map(figure).join('\n')}\n</section>`);
   if (progress.length > 0) {

@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { formatBytes } from '../util/units.js';
+import { sparkline } from './sparkline.js';
 
 export interface RunSummary {
   n: number;
@@ -70,7 +71,10 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
   const s = summarizeRun(trials);
   if (s.downtimeMs) {
     const d = s.downtimeMs;
-    let line = `downtime: median ${ms(d.median)} (min ${ms(d.min)}, max ${ms(d.max)}) over ${s.completed} of ${s.n} trials`;
+    const values = trials.filter((t) => !t.warmup && t.status === 'completed').map((t) => t.info?.downtimeMs ?? NaN);
+    // The distribution at a glance: min on the left, max on the right.
+    const spark = values.length >= 3 ? `  ${ms(d.min)} ${chalk.cyan(sparkline(values))} ${ms(d.max)}` : '';
+    let line = `downtime: median ${ms(d.median)} (min ${ms(d.min)}, max ${ms(d.max)}) over ${s.completed} of ${s.n} trials${spark}`;
     if (s.guestDowntimeMs) line += `; guest-observed median ${ms(s.guestDowntimeMs.median)}`;
     lines.push(chalk.bold(line));
   } else {
