@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chooseDialect, type Dialect } from '../qemu/dialect.js';
+import { chooseDialect, helpCommands, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
@@ -44,18 +44,20 @@ export interface TrialConfig {
   timeoutMs: number;
   /** record QEMU's downtime tracepoints for a breakdown of the pause (needs QEMU 10.0+) */
   trace?: boolean;
-  /** A guest workload; absent: a VM with no OS (firmware only). */
-  guest?: GuestDriver;
+  /** Makes the guest workload of one trial; absent: a VM with no OS (firmware only). */
+  guest?: () => GuestDriver;
 }
 
 /** The hooks a guest workload needs in a trial (see src/guest/). */
 export interface GuestDriver {
+  /** called before QEMU starts, e.g. to listen on the serial sockets QEMU will connect to */
+  prepare?(runDir: string): Promise<void>;
   /** QEMU arguments for one side, given its private run directory */
   qemuArgs(side: 'source' | 'destination', runDir: string): string[];
   /** called once both QEMUs are up; resolves when the guest is ready to be migrated */
   waitReady(runDir: string, source: QemuProcess, signal?: AbortSignal): Promise<void>;
   /** optional measurement before migrating (e.g. calc_dirty_rate) */
-  beforeMigrate?(monitor: HmpClient, record: (command: string, reply: string) => void): Promise<void>;
+  beforeMigrate?(monitor: HmpClient, record: (command: string, reply: string) => void, commands: Set<string>): Promise<void>;
   /** called after the migration ended; returns what the guest observed */
   finish(migrationCompleted: boolean): Promise<GuestObservation>;
   /** releases sockets etc.; must not throw */
@@ -124,6 +126,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const samples: ProgressSample[] = [];
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'migdown-'));
   let dialect = chooseDialect(cfg.qemu.versionLine);
+  const guestDriver = cfg.guest?.();
   const port = cfg.port ?? (await freeLoopbackPort());
   const dstMonPath = path.join(runDir, 'dst.monitor');
   const srcMonPath = path.join(runDir, 'src.monitor');
@@ -136,11 +139,11 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const srcTrace = path.join(runDir, 'src.trace.log');
   const dstTrace = path.join(runDir, 'dst.trace.log');
   const destinationArgv = [
-    ...qemuArgv(cfg, dialect, dstMonPath, [...(cfg.guest?.qemuArgs('destination', runDir) ?? []), ...(cfg.trace ? traceArgs(dstTrace) : [])]),
+    ...qemuArgv(cfg, dialect, dstMonPath, [...(guestDriver?.qemuArgs('destination', runDir) ?? []), ...(cfg.trace ? traceArgs(dstTrace) : [])]),
     '-incoming',
     deferIncoming ? 'defer' : incomingUri,
   ];
-  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(cfg.guest?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace) : [])]);
+  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace) : [])]);
 
   let dst: QemuProcess | undefined;
   let src: QemuProcess | undefined;
@@ -167,6 +170,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   };
 
   try {
+    await guestDriver?.prepare?.(runDir);
     ctx.onPhase?.('starting QEMU');
     dst = spawnQemu('destination', cfg.qemu.path, destinationArgv);
     src = spawnQemu('source', cfg.qemu.path, sourceArgv);
@@ -186,9 +190,9 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     monitor[monitor.length - 1]!.reply = '(help listing omitted)';
     dialect = chooseDialect(cfg.qemu.versionLine, help);
 
-    if (cfg.guest) {
+    if (guestDriver) {
       ctx.onPhase?.('waiting for the guest');
-      await cfg.guest.waitReady(runDir, src, ctx.signal);
+      await guestDriver.waitReady(runDir, src, ctx.signal);
     }
 
     for (const [side, mon] of [['destination', dstMon], ['source', srcMon]] as const) {
@@ -201,9 +205,9 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       for (const [name, value] of params) await send(side, mon, `migrate_set_parameter ${name} ${value}`);
     }
     if (deferIncoming) await send('destination', dstMon, `migrate_incoming ${incomingUri}`);
-    if (cfg.guest?.beforeMigrate) {
+    if (guestDriver?.beforeMigrate) {
       ctx.onPhase?.('measuring the guest');
-      await cfg.guest.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }));
+      await guestDriver.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }), helpCommands(help));
     }
 
     ctx.onPhase?.('migrating');
@@ -260,7 +264,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
         reason = `destination did not resume: VM status ${destinationStatus ?? 'unknown'}`;
       }
     }
-    if (cfg.guest) guest = await cfg.guest.finish(status === 'completed');
+    if (guestDriver) guest = await guestDriver.finish(status === 'completed');
   } catch (err) {
     if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
     status = 'error';
@@ -271,7 +275,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     else if (dst?.exitInfo && dst.exitInfo.code !== 0 && !info) reason = exitExplanation(dst);
   } finally {
     ctx.onPhase?.('stopping QEMU');
-    cfg.guest?.close();
+    guestDriver?.close();
     await Promise.all([src && stopQemu(src, srcMon), dst && stopQemu(dst, dstMon)]);
     if (cfg.trace && status === 'completed') {
       // QEMU flushes each trace line as it writes it; after exit both logs are whole.

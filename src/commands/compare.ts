@@ -199,6 +199,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       capabilities: vm.capabilities,
       postcopy: vm.postcopy,
       // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
+      guest: vm.guest,
       breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
       ...(vm.accelProps && { accelProps: vm.accelProps }),
       ...(swept && { sweep: points.map((p) => p.point.label) }),

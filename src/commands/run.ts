@@ -9,6 +9,7 @@ import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
+import { guestFactory } from '../guest/factory.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { renderRunTable, trialLine } from '../render/run-table.js';
@@ -35,6 +36,7 @@ export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) 
 
 /** What one trial of `run` or `compare` needs, from the resolved options. */
 export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, extraArgs: string[] = [], params: Record<string, string> = {}, trace = false): TrialConfig {
+  const guest = guestFactory(vm.guest);
   return {
     trace,
     qemu,
@@ -51,6 +53,7 @@ export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, extraArgs: string
     ...(vm.accelProps && { accelProps: vm.accelProps }),
     pollMs: vm.pollMs,
     timeoutMs: vm.timeoutMs,
+    ...(guest && { guest }),
   };
 }
 
@@ -103,6 +106,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       capabilities: vm.capabilities,
       postcopy: vm.postcopy,
       // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
+      guest: vm.guest,
       breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
       ...(vm.accelProps && { accelProps: vm.accelProps }),
       ...(swept && { sweep: points.map((p) => p.point.label) }),

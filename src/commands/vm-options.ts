@@ -2,6 +2,8 @@
 // Commander gives strings; resolveVmOptions turns them into checked values or a UsageError.
 
 import { Option, type Command } from 'commander';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import type { Accel } from '../bench/types.js';
@@ -10,6 +12,8 @@ import { parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes 
 import { portIsFree } from '../util/net.js';
 
 export const ACCEL_CHOICES = ['auto', 'kvm', 'tcg'] as const;
+export const GUEST_CHOICES = ['builtin', 'none', 'image'] as const;
+export const TOUCH_CHOICES = ['read', 'write', 'none'] as const;
 export type AccelChoice = (typeof ACCEL_CHOICES)[number];
 
 export interface RawVmOptions {
@@ -34,6 +38,14 @@ export interface RawVmOptions {
   breakdown: boolean;
   html?: string;
   svg?: string;
+  guest: (typeof GUEST_CHOICES)[number];
+  touch: (typeof TOUCH_CHOICES)[number];
+  dirtyRate: string;
+  workingSet: string;
+  heartbeat: string;
+  image?: string;
+  readyPattern?: string;
+  bootWait?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -53,6 +65,14 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--dirty-ring <entries>', 'use the KVM dirty ring of this size instead of the dirty bitmap')
     .option('--no-breakdown', "don't record QEMU's downtime tracepoints (recorded where the QEMU has them)")
     .option('--scenario <name|file>', 'take defaults from a scenario (see migdown scenarios); flags override it')
+    .addOption(new Option('--guest <kind>', "guest: migdown's built-in payload, none (firmware only) or your disk image").choices(GUEST_CHOICES).default('builtin'))
+    .addOption(new Option('--touch <mode>', 'how the built-in guest touches its RAM before migrating').choices(TOUCH_CHOICES).default('read'))
+    .option('--dirty-rate <MiB/s>', 'MiB/s the built-in guest dirties while migrating, 0 = idle (a list sweeps: 0,64,256)', '0')
+    .option('--working-set <MiB>', 'MiB of RAM the built-in guest dirties', '64')
+    .option('--heartbeat <ms>', 'built-in guest heartbeat period, for guest-observed downtime', '1')
+    .option('--image <path>', 'disk image for --guest image (used through a temporary overlay; never written)')
+    .option('--ready-pattern <regex>', 'for --guest image: text on the serial console that means the guest is up')
+    .option('--boot-wait <seconds>', 'for --guest image: wait this long instead of --ready-pattern')
     .option('--poll <ms>', 'info migrate poll interval', '100')
     .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))
     .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')
@@ -82,7 +102,64 @@ export interface VmOptions {
   capabilities: Record<string, boolean>;
   postcopy: boolean;
   accelProps?: string;
+  guest: GuestSpec;
   warnings: string[];
+}
+
+export type GuestSpec =
+  | { kind: 'none' }
+  | { kind: 'builtin'; touch: (typeof TOUCH_CHOICES)[number]; dirtyRateMiBs: number; workingSetMiB: number; heartbeatMs: number; readyTimeoutMs: number }
+  | { kind: 'image'; image: string; readyPattern?: string; bootWaitMs?: number; readyTimeoutMs: number };
+
+function parseNonNegative(option: string, text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !Number.isFinite(v)) {
+    throw new UsageError(`${option}: "${text}" is not a non-negative number`);
+  }
+  return v;
+}
+
+async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): Promise<GuestSpec> {
+  const kind = raw.guest ?? 'builtin';
+  const gib = ramBytes / 1024 ** 3;
+  // Touching RAM runs at roughly 1 s/GiB under KVM and far slower under TCG.
+  const readyTimeoutMs = Math.round((accel === 'kvm' ? 30 + 5 * gib : 60 + 60 * gib) * 1000);
+  if (kind === 'none') return { kind };
+  if (kind === 'image') {
+    if (!raw.image) throw new UsageError('--guest image needs --image PATH');
+    try {
+      await access(raw.image, constants.R_OK);
+    } catch {
+      throw new UsageError(`--image: ${raw.image} does not exist or is not readable`);
+    }
+    if (raw.readyPattern === undefined && raw.bootWait === undefined) {
+      throw new UsageError('--guest image needs --ready-pattern REGEX or --boot-wait SECONDS to know when the guest is up');
+    }
+    if (raw.readyPattern !== undefined) {
+      try {
+        new RegExp(raw.readyPattern);
+      } catch (err) {
+        throw new UsageError(`--ready-pattern: ${(err as Error).message}`);
+      }
+    }
+    const bootWaitMs = raw.bootWait === undefined ? undefined : parseNonNegative('--boot-wait', raw.bootWait) * 1000;
+    return {
+      kind,
+      image: raw.image,
+      ...(raw.readyPattern !== undefined && { readyPattern: raw.readyPattern }),
+      ...(bootWaitMs !== undefined && { bootWaitMs }),
+      readyTimeoutMs: Math.max(readyTimeoutMs, 300_000, (bootWaitMs ?? 0) + 60_000),
+    };
+  }
+  if (raw.dirtyRate?.trim().startsWith('-')) throw new UsageError(`--dirty-rate: "${raw.dirtyRate}" is negative; a rate is 0 or more MiB/s`);
+  const dirtyRateMiBs = parseNonNegative('--dirty-rate', raw.dirtyRate ?? '0');
+  const workingSetMiB = parseNonNegative('--working-set', raw.workingSet ?? '64');
+  const heartbeatMs = parseNonNegative('--heartbeat', raw.heartbeat ?? '1');
+  if (workingSetMiB * 1024 ** 2 > ramBytes) {
+    throw new UsageError(`--working-set: ${workingSetMiB} MiB is larger than the guest's RAM (${formatBytes(ramBytes)})`);
+  }
+  if (!Number.isInteger(heartbeatMs)) throw new UsageError(`--heartbeat: ${heartbeatMs} is not a whole number of ms`);
+  return { kind, touch: raw.touch ?? 'read', dirtyRateMiBs, workingSetMiB, heartbeatMs, readyTimeoutMs };
 }
 
 export function parseParams(option: string, list: string[]): Record<string, string> {
@@ -161,6 +238,8 @@ export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
     if (speedBytes > 0) timeoutMs += (3 * ramBytes * 1000) / speedBytes;
   }
 
+  const guest = await resolveGuest(raw, ramBytes, accel);
+
   return {
     ramBytes,
     ramText: raw.ram,
@@ -180,6 +259,7 @@ export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
     capabilities,
     postcopy,
     ...(dirtyRing !== undefined && { accelProps: `dirty-ring-size=${dirtyRing}` }),
+    guest,
     warnings,
   };
 }

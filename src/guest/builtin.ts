@@ -1,0 +1,211 @@
+// The built-in guest in a trial: both QEMUs boot guest/migdown-guest.elf with -kernel (the
+// same image and command line on both sides, as migration needs), their serial ports connect
+// to sockets migdown listens on, and every heartbeat is timestamped as it arrives. The gap
+// between the source's last beat and the destination's first is the downtime the guest saw.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GuestDriver } from '../bench/trial.js';
+import type { GuestObservation } from '../bench/types.js';
+import type { HmpClient } from '../qemu/hmp-client.js';
+import type { QemuProcess } from '../qemu/process.js';
+import { gapStats, heartbeatGaps, observedDowntime, parseBanner, SerialParser, type SerialEvent } from './heartbeat.js';
+import { SerialListener } from './serial-listener.js';
+
+export const GUEST_PAYLOAD = fileURLToPath(new URL('../../guest/migdown-guest.elf', import.meta.url));
+
+export type TouchMode = 'read' | 'write' | 'none';
+
+export interface BuiltinGuestOptions {
+  touch: TouchMode;
+  dirtyRateMiBs: number;
+  workingSetMiB: number;
+  heartbeatMs: number;
+  /** how long to wait for READY; touching 16 GiB under TCG takes a while */
+  readyTimeoutMs: number;
+  /** heartbeats collected before migrating, to show the noise floor */
+  baselineMs: number;
+  /** measure the dirty rate with calc_dirty_rate where the QEMU has it */
+  measureDirtyRate: boolean;
+  payload?: string;
+}
+
+class GuestNotReady extends Error {
+  override name = 'GuestNotReady';
+}
+
+interface SideState {
+  listener?: SerialListener;
+  parser: SerialParser;
+  beats: number[];
+  events: SerialEvent[];
+}
+
+export class BuiltinGuest implements GuestDriver {
+  private sides: Record<'source' | 'destination', SideState> = {
+    source: { parser: new SerialParser(), beats: [], events: [] },
+    destination: { parser: new SerialParser(), beats: [], events: [] },
+  };
+  private waiters = new Set<() => void>();
+  private readyAt?: number;
+  private startedAt = 0;
+  private migrateStartedAt?: number;
+  private baseline?: GuestObservation['baselineGapMs'];
+  private measuredDirtyRate?: number;
+  private notes: string[] = [];
+
+  constructor(private readonly opts: BuiltinGuestOptions) {}
+
+  static payloadPath(custom?: string): string {
+    return custom ?? GUEST_PAYLOAD;
+  }
+
+  /** The -append line; the guest echoes what it took in its banner. */
+  appendLine(): string {
+    return `touch=${this.opts.touch} dirty=${Math.round(this.opts.dirtyRateMiBs)} ws=${Math.round(this.opts.workingSetMiB)} hb=${Math.round(this.opts.heartbeatMs)}`;
+  }
+
+  async prepare(runDir: string): Promise<void> {
+    this.startedAt = performance.now();
+    for (const side of ['source', 'destination'] as const) {
+      const state = this.sides[side];
+      state.listener = await SerialListener.listen(path.join(runDir, `${side === 'source' ? 'src' : 'dst'}.serial`));
+      state.listener.onChunk(({ data, at }) => {
+        for (const ev of state.parser.feed(data, at)) {
+          if (ev.type === 'beat') state.beats.push(ev.at);
+          else state.events.push(ev);
+        }
+        for (const w of this.waiters) w();
+      });
+    }
+  }
+
+  qemuArgs(side: 'source' | 'destination', runDir: string): string[] {
+    const sock = path.join(runDir, `${side === 'source' ? 'src' : 'dst'}.serial`);
+    return [
+      '-kernel',
+      BuiltinGuest.payloadPath(this.opts.payload),
+      '-append',
+      this.appendLine(),
+      // QEMU connects as a client to the socket migdown already listens on: nothing is lost.
+      '-chardev',
+      `socket,id=migdown-serial,path=${sock}`,
+      '-serial',
+      'chardev:migdown-serial',
+      '-no-reboot',
+    ];
+  }
+
+  private async until(check: () => boolean, timeoutMs: number, proc?: QemuProcess, signal?: AbortSignal): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!check()) {
+      if (signal?.aborted) throw signal.reason;
+      if (proc?.exitInfo) return false;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, 200));
+        this.waiters.add(done);
+      });
+    }
+    return true;
+  }
+
+  private findEvent<T extends SerialEvent['type']>(side: 'source' | 'destination', type: T): Extract<SerialEvent, { type: T }> | undefined {
+    return this.sides[side].events.find((e) => e.type === type) as Extract<SerialEvent, { type: T }> | undefined;
+  }
+
+  async waitReady(_runDir: string, source: QemuProcess, signal?: AbortSignal): Promise<void> {
+    const src = this.sides.source;
+    const failed = () => src.events.some((e) => e.type === 'text' && /^(ERR|PANIC) /.test(e.line));
+    const ok = await this.until(() => Boolean(this.findEvent('source', 'ready')) || failed(), this.opts.readyTimeoutMs, source, signal);
+    const last = src.listener?.lastOutput() || '(nothing)';
+    if (!ok || failed()) {
+      const why = failed() ? 'the guest failed' : source.exitInfo ? `QEMU ${source.exitInfo.reason}` : `no READY within ${Math.round(this.opts.readyTimeoutMs / 1000)} s`;
+      throw new GuestNotReady(`guest not ready (awaited "READY" on the source serial port): ${why}; last serial output: ${last}`);
+    }
+    this.readyAt = this.findEvent('source', 'ready')!.at;
+    const banner = src.events.map((e) => (e.type === 'text' ? parseBanner(e.line) : undefined)).find(Boolean);
+    if (banner && this.opts.touch !== 'none' && banner.ramMiB === 0) this.notes.push('the guest found no RAM to touch');
+    if (this.opts.heartbeatMs > 0) {
+      // Collect a baseline of heartbeat gaps while nothing migrates: the noise floor.
+      await this.until(() => Boolean(this.findEvent('source', 'tsc')), 5_000, source, signal);
+      const from = performance.now();
+      await this.until(() => performance.now() - from >= this.opts.baselineMs, this.opts.baselineMs + 1000, source, signal);
+      const beats = src.beats.filter((t) => t >= from);
+      const s = gapStats(heartbeatGaps(beats));
+      if (s.n > 0) this.baseline = { median: round(s.median), p99: round(s.p99), max: round(s.max), n: s.n };
+    }
+  }
+
+  async beforeMigrate(monitor: HmpClient, record: (command: string, reply: string) => void, commands?: Set<string>): Promise<void> {
+    if (this.opts.measureDirtyRate && this.opts.dirtyRateMiBs > 0) {
+      if (commands && !commands.has('calc_dirty_rate')) {
+        this.notes.push('this QEMU has no calc_dirty_rate; the dirty rate was not measured');
+      } else {
+        try {
+          const start = await monitor.command('calc_dirty_rate 1');
+          record('calc_dirty_rate 1', start);
+          for (let i = 0; i < 50; i++) {
+            await sleep(200);
+            const reply = await monitor.command('info dirty_rate');
+            if (/Status:\s*measured/i.test(reply)) {
+              record('info dirty_rate', reply);
+              const m = /Dirty rate:\s*(\d+(?:\.\d+)?)\s*\(?MB\/s/i.exec(reply);
+              if (m) this.measuredDirtyRate = Number(m[1]);
+              break;
+            }
+          }
+        } catch (err) {
+          this.notes.push(`calc_dirty_rate failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    this.migrateStartedAt = performance.now();
+  }
+
+  async finish(migrationCompleted: boolean): Promise<GuestObservation> {
+    if (migrationCompleted && this.opts.heartbeatMs > 0) {
+      // The destination resumes a moment after the source reports completion.
+      await this.until(() => this.sides.destination.beats.length > 0, 5_000);
+      // Settle: let beats that were in flight on the source socket arrive.
+      await sleep(Math.max(5, 3 * this.opts.heartbeatMs));
+    }
+    const obs: GuestObservation = {
+      heartbeatPeriodMs: this.opts.heartbeatMs,
+      ...(this.readyAt !== undefined && { readyAfterMs: Math.round(this.readyAt - this.startedAt) }),
+      ...(this.baseline && { baselineGapMs: this.baseline }),
+      requestedDirtyRateMiBs: this.opts.dirtyRateMiBs,
+      ...(this.measuredDirtyRate !== undefined && { measuredDirtyRateMiBs: this.measuredDirtyRate }),
+    };
+    if (migrationCompleted && this.opts.heartbeatMs > 0) {
+      const gap = observedDowntime(
+        this.sides.source.beats.filter((t) => this.migrateStartedAt === undefined || t >= this.migrateStartedAt),
+        this.sides.destination.beats,
+      );
+      if (gap && gap.gapMs >= 0) obs.observedDowntimeMs = round(gap.gapMs);
+      else if (gap) this.notes.push('source and destination heartbeats overlap: guest-observed downtime not trustworthy for this trial');
+      else this.notes.push('no heartbeat from the destination after the switchover');
+    }
+    if (this.notes.length) obs.note = this.notes.join('; ');
+    return obs;
+  }
+
+  close(): void {
+    for (const s of Object.values(this.sides)) s.listener?.close();
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export function guestPayloadExists(p = GUEST_PAYLOAD): boolean {
+  return existsSync(p);
+}

@@ -1,0 +1,33 @@
+// The guest workload of a trial, from the resolved options: a fresh driver per trial, since
+// each holds its trial's sockets and heartbeats.
+
+import type { GuestDriver } from '../bench/trial.js';
+import type { GuestSpec } from '../commands/vm-options.js';
+import { BuiltinGuest } from './builtin.js';
+import { ImageGuest } from './image.js';
+
+export function guestFactory(spec: GuestSpec): (() => GuestDriver) | undefined {
+  switch (spec.kind) {
+    case 'none':
+      return undefined;
+    case 'builtin':
+      return () =>
+        new BuiltinGuest({
+          touch: spec.touch,
+          dirtyRateMiBs: spec.dirtyRateMiBs,
+          workingSetMiB: spec.workingSetMiB,
+          heartbeatMs: spec.heartbeatMs,
+          readyTimeoutMs: spec.readyTimeoutMs,
+          baselineMs: 500,
+          measureDirtyRate: true,
+        });
+    case 'image':
+      return () =>
+        new ImageGuest({
+          image: spec.image,
+          ...(spec.readyPattern !== undefined && { readyPattern: spec.readyPattern }),
+          ...(spec.bootWaitMs !== undefined && { bootWaitMs: spec.bootWaitMs }),
+          readyTimeoutMs: spec.readyTimeoutMs,
+        });
+  }
+}
