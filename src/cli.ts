@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
 import { killAllQemuSync, stopAllQemu } from './qemu/process.js';
+import { killAllRemoteQemuSync, stopAllRemoteQemu } from './remote/ssh.js';
 import { colorEnabled, makeChalk } from './render/style.js';
 import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
@@ -61,14 +62,20 @@ export async function main(argv: string[]): Promise<number> {
     if (controller.signal.aborted) {
       // Second signal: the user means it. Kill without ceremony and leave.
       killAllQemuSync();
+      killAllRemoteQemuSync();
       process.exit(signals[signal]);
     }
     controller.abort(new Interrupted(signal));
     void stopAllQemu();
+    void stopAllRemoteQemu();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('exit', killAllQemuSync);
+  const killAllSync = () => {
+    killAllQemuSync();
+    killAllRemoteQemuSync();
+  };
+  process.on('exit', killAllSync);
 
   const ctx: CommandContext = {
     stdout: process.stdout,
@@ -107,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return EXIT.failure;
   } finally {
-    await stopAllQemu();
+    await Promise.all([stopAllQemu(), stopAllRemoteQemu()]);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -16,6 +16,7 @@ import { chooseDialect, helpCommands, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
+import { startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
@@ -44,16 +45,38 @@ export interface TrialConfig {
   timeoutMs: number;
   /** record QEMU's downtime tracepoints for a breakdown of the pause (needs QEMU 10.0+) */
   trace?: boolean;
+  /** The destination on another host, reached over SSH (--dest-host); absent: this host. */
+  remote?: RemoteDestination;
   /** Makes the guest workload of one trial; absent: a VM with no OS (firmware only). */
   guest?: () => GuestDriver;
 }
 
 /** The hooks a guest workload needs in a trial (see src/guest/). */
+export interface RemoteDestination {
+  target: SshTarget;
+  ssh: SshOptions;
+  /** the destination's QEMU as preflight found it */
+  qemu: QemuFacts;
+  endpoints: MigrationEndpoints;
+  /** a private directory on the destination (guest payload, serial sockets) */
+  dir: string;
+}
+
+/** Where the destination's files live when it runs on another host. */
+export interface RemotePaths {
+  /** the run's private directory on the destination (holds the guest payload) */
+  dir: string;
+  /** unique per trial, for socket names in `dir` */
+  trial: string;
+}
+
 export interface GuestDriver {
   /** called before QEMU starts, e.g. to listen on the serial sockets QEMU will connect to */
   prepare?(runDir: string): Promise<void>;
-  /** QEMU arguments for one side, given its private run directory */
-  qemuArgs(side: 'source' | 'destination', runDir: string): string[];
+  /** QEMU arguments for one side, given its private run directory (and, for a remote destination, its directory there) */
+  qemuArgs(side: 'source' | 'destination', runDir: string, remote?: RemotePaths): string[];
+  /** ssh arguments the remote destination session needs (e.g. a -R forward of the serial socket) */
+  remoteSshArgs?(runDir: string, remote: RemotePaths): string[];
   /** called once both QEMUs are up; resolves when the guest is ready to be migrated */
   waitReady(runDir: string, source: QemuProcess, signal?: AbortSignal): Promise<void>;
   /** optional measurement before migrating (e.g. calc_dirty_rate) */
@@ -135,11 +158,19 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   // The seed's `-incoming tcp:...` listens at once. Capabilities and parameters must be set on
   // the destination before it accepts the stream, which `-incoming defer` allows.
   const deferIncoming = capabilities.length > 0 || params.length > 0;
-  const incomingUri = `tcp:127.0.0.1:${port}`;
   const srcTrace = path.join(runDir, 'src.trace.log');
   const dstTrace = path.join(runDir, 'dst.trace.log');
+  const remote = cfg.remote;
+  const remotePaths = remote && { dir: remote.dir, trial: path.basename(runDir) };
+  const incomingUri = remote ? remote.endpoints.incoming : `tcp:127.0.0.1:${port}`;
+  const migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
+  const dstDialect = remote ? chooseDialect(remote.qemu.versionLine) : dialect;
   const destinationArgv = [
-    ...qemuArgv(cfg, dialect, dstMonPath, [...(guestDriver?.qemuArgs('destination', runDir) ?? []), ...(cfg.trace ? traceArgs(dstTrace) : [])]),
+    ...qemuArgv(cfg, dstDialect, dstMonPath, [
+      ...(guestDriver?.qemuArgs('destination', runDir, remotePaths) ?? []),
+      // Trace logs stay local only: a remote breakdown would need clocks we cannot compare.
+      ...(cfg.trace && !remote ? traceArgs(dstTrace) : []),
+    ]),
     '-incoming',
     deferIncoming ? 'defer' : incomingUri,
   ];
@@ -172,7 +203,14 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   try {
     await guestDriver?.prepare?.(runDir);
     ctx.onPhase?.('starting QEMU');
-    dst = spawnQemu('destination', cfg.qemu.path, destinationArgv);
+    dst = remote
+      ? await startRemoteQemu(remote.target, remote.qemu.path, destinationArgv, {
+          ...remote.ssh,
+          role: 'destination',
+          monitorPath: dstMonPath,
+          extraSshArgs: guestDriver?.remoteSshArgs?.(runDir, remotePaths!) ?? [],
+        })
+      : spawnQemu('destination', cfg.qemu.path, destinationArgv);
     src = spawnQemu('source', cfg.qemu.path, sourceArgv);
     const connect = async (proc: QemuProcess, monPath: string) => {
       try {
@@ -211,12 +249,19 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     }
 
     ctx.onPhase?.('migrating');
-    await send('source', srcMon, `migrate -d tcp:127.0.0.1:${port}`);
+    await send('source', srcMon, `migrate -d ${migrateUri}`);
     const deadline = performance.now() + cfg.timeoutMs;
     let postcopyStarted = false;
     for (;;) {
       if (ctx.signal?.aborted) throw ctx.signal.reason;
       if (src.exitInfo) throw new Error(exitExplanation(src));
+      if (dst.exitInfo && remote) {
+        // A lost link leaves the source 'active' until TCP gives up, minutes later: end it now.
+        await send('source', srcMon, 'migrate_cancel').catch(() => undefined);
+        status = 'failed';
+        reason = exitExplanation(dst);
+        break;
+      }
       rawInfo = await srcMon.command('info migrate');
       info = parseInfoMigrate(rawInfo);
       const sample = sampleOf(at(), info);
@@ -238,7 +283,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     }
     monitor.push({ side: 'source', command: 'info migrate', reply: rawInfo ?? '', atMs: at() });
 
-    if (status !== 'timeout' && info?.status) {
+    if (status !== 'timeout' && status !== 'failed' && info?.status) {
       status = info.status as TrialStatus;
       if (status === 'failed') reason = info.failureReason ?? 'QEMU reported failed without a reason';
       if (status === 'cancelled') reason = 'migration was cancelled';
@@ -305,7 +350,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     samples,
     monitor,
     sourceArgv: [cfg.qemu.path, ...sourceArgv],
-    destinationArgv: [cfg.qemu.path, ...destinationArgv],
+    destinationArgv: remote && dst && 'remoteArgv' in dst ? [remote.qemu.path, ...(dst.remoteArgv as string[])] : [cfg.qemu.path, ...destinationArgv],
     qemu: cfg.qemu,
   };
 }

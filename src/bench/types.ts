@@ -103,6 +103,8 @@ export interface RunHeader {
   accelNote?: string;
   config: Record<string, unknown>;
   variants: Array<{ label: string; qemu: QemuFacts; extraArgs: string[]; params: Record<string, string> }>;
+  /** the destination host's facts, when it was another host (--dest-host) */
+  destination?: { target: string; host: HostFacts; qemu: QemuFacts };
 }
 
 export type ResultLine = RunHeader | TrialRecord;

@@ -21,6 +21,7 @@ import type { CommandContext } from './context.js';
 import { checkGates, checkGatesPerPoint, addGateOptions, type RawGateOptions } from './gates.js';
 import { checkMigrationSettings, prepare, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
+import { setupRemote } from './remote-setup.js';
 import { pointKey } from '../bench/sweep.js';
 import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
 
@@ -160,7 +161,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   await checkMigrationSettings(variants.map((v) => v.qemu), vm, variants.map((v) => v.params));
   // Both variants traced or neither: a phase table with one side missing compares nothing.
   const traced = await Promise.all(variants.map((v) => probeTracepoints(v.qemu)));
-  const trace = opts.breakdown !== false && traced.every(Boolean);
+  const trace = opts.breakdown !== false && !opts.destHost && traced.every(Boolean);
+  const remoteSetup = await setupRemote(opts, vm);
 
   const say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
@@ -209,6 +211,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       options: { ...opts, seed: String(seed), out: undefined, resume: undefined, scenario: undefined },
     },
     variants: variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
+    ...(remoteSetup && { destination: remoteSetup.facts }),
   };
   if (!previous) writer.append(header);
   const recordedSeed = header.config['seed'] as number;
@@ -228,7 +231,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
         index: p.index,
         warmup: p.warmup,
         ...(swept && { point: point.label }),
-        config: trialConfigFor(pvm, v.qemu, v.extraArgs, v.params, trace),
+        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
       };
     });
   });
@@ -252,6 +255,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       ctx.stderr.write(`migdown: interrupted; ${trials.length - had.length} trials of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
     }
     throw err;
+  } finally {
+    await remoteSetup?.cleanup();
   }
 
   ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);

@@ -10,6 +10,8 @@ import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { guestFactory } from '../guest/factory.js';
+import type { RemoteDestination } from '../bench/trial.js';
+import { setupRemote, type RawRemoteOptions } from './remote-setup.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { renderRunTable, trialLine } from '../render/run-table.js';
@@ -35,10 +37,18 @@ export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) 
 }
 
 /** What one trial of `run` or `compare` needs, from the resolved options. */
-export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, extraArgs: string[] = [], params: Record<string, string> = {}, trace = false): TrialConfig {
+export interface VariantSettings {
+  extraArgs?: string[];
+  params?: Record<string, string>;
+  trace?: boolean;
+  remote?: RemoteDestination;
+}
+
+export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [], params = {}, trace = false, remote }: VariantSettings = {}): TrialConfig {
   const guest = guestFactory(vm.guest);
   return {
     trace,
+    ...(remote && { remote }),
     qemu,
     accel: vm.accel,
     ramBytes: vm.ramBytes,
@@ -73,7 +83,9 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     return EXIT.ok;
   }
   await checkMigrationSettings([qemu], vm);
-  const trace = opts.breakdown !== false && (await probeTracepoints(qemu));
+  // The breakdown needs both trace logs on one clock: local destinations only.
+  const trace = opts.breakdown !== false && !opts.destHost && (await probeTracepoints(qemu));
+  const remoteSetup = await setupRemote(opts, vm);
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
   for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
 
@@ -114,6 +126,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       ...(scenario?.scenario.reference && { reference: scenario.scenario.reference }),
     },
     variants: [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }],
+    ...(remoteSetup && { destination: remoteSetup.facts }),
   };
   writer.append(header);
   const total = points.length * vm.runs;
@@ -128,7 +141,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       index: i + 1,
       warmup: false,
       ...(swept && { point: point.label }),
-      config: trialConfigFor(pvm, qemu, [], {}, trace),
+      config: trialConfigFor(pvm, qemu, { trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
     })),
   );
 
@@ -147,6 +160,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${total} trials; results in ${outFile}\n`);
     }
     throw err;
+  } finally {
+    await remoteSetup?.cleanup();
   }
 
   ctx.stdout.write(`${renderResults(format, header, finished, ctx.chalk, {}, { resultsFile: outFile })}\n`);

@@ -38,6 +38,10 @@ export interface RawVmOptions {
   breakdown: boolean;
   html?: string;
   svg?: string;
+  destHost?: string;
+  destQemu?: string;
+  migrateUri?: string;
+  sshOption: string[];
   guest: (typeof GUEST_CHOICES)[number];
   touch: (typeof TOUCH_CHOICES)[number];
   dirtyRate: string;
@@ -73,6 +77,10 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--image <path>', 'disk image for --guest image (used through a temporary overlay; never written)')
     .option('--ready-pattern <regex>', 'for --guest image: text on the serial console that means the guest is up')
     .option('--boot-wait <seconds>', 'for --guest image: wait this long instead of --ready-pattern')
+    .option('--dest-host <[user@]host[:port]>', 'run the destination QEMU on another host, over SSH (key authentication)')
+    .option('--dest-qemu <path>', 'QEMU binary on the destination host', 'qemu-system-x86_64')
+    .option('--migrate-uri <tcp:HOST:PORT>', 'with --dest-host: migrate to this address (default: the SSH host)')
+    .option('--ssh-option <NAME=VALUE>', 'extra ssh -o option for --dest-host (repeatable)', collect, [])
     .option('--poll <ms>', 'info migrate poll interval', '100')
     .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))
     .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GuestDriver } from '../bench/trial.js';
+import type { GuestDriver, RemotePaths } from '../bench/trial.js';
 import type { GuestObservation } from '../bench/types.js';
 import type { HmpClient } from '../qemu/hmp-client.js';
 import type { QemuProcess } from '../qemu/process.js';
@@ -83,11 +83,28 @@ export class BuiltinGuest implements GuestDriver {
     }
   }
 
-  qemuArgs(side: 'source' | 'destination', runDir: string): string[] {
-    const sock = path.join(runDir, `${side === 'source' ? 'src' : 'dst'}.serial`);
+  /** On a remote destination: the payload uploaded to its run directory. */
+  static remotePayload(remote: RemotePaths): string {
+    return `${remote.dir}/migdown-guest.elf`;
+  }
+
+  private static remoteSerial(remote: RemotePaths): string {
+    return `${remote.dir}/${remote.trial}.dst.serial`;
+  }
+
+  /**
+   * The remote destination's serial socket is forwarded over its SSH session to the local one
+   * migdown listens on, so its heartbeats are timestamped by the same clock as the source's.
+   */
+  remoteSshArgs(runDir: string, remote: RemotePaths): string[] {
+    return ['-o', 'ExitOnForwardFailure=yes', '-R', `${BuiltinGuest.remoteSerial(remote)}:${path.join(runDir, 'dst.serial')}`];
+  }
+
+  qemuArgs(side: 'source' | 'destination', runDir: string, remote?: RemotePaths): string[] {
+    const sock = remote && side === 'destination' ? BuiltinGuest.remoteSerial(remote) : path.join(runDir, `${side === 'source' ? 'src' : 'dst'}.serial`);
     return [
       '-kernel',
-      BuiltinGuest.payloadPath(this.opts.payload),
+      remote && side === 'destination' ? BuiltinGuest.remotePayload(remote) : BuiltinGuest.payloadPath(this.opts.payload),
       '-append',
       this.appendLine(),
       // QEMU connects as a client to the socket migdown already listens on: nothing is lost.

@@ -1,0 +1,63 @@
+// --dest-host: everything about the remote destination that happens once per command, before
+// any VM starts: preflight (one line per problem, exit 2), a private directory there with the
+// guest payload in it, and its removal at the end.
+
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { RemoteDestination } from '../bench/trial.js';
+import type { HostFacts, QemuFacts } from '../bench/types.js';
+import { GUEST_PAYLOAD } from '../guest/builtin.js';
+import { assertRemoteReady } from '../remote/preflight.js';
+import { formatTarget, parseHostSpec, randomMigrationPort, runRemote, shQuote, type SshOptions } from '../remote/ssh.js';
+import type { VmOptions } from './vm-options.js';
+
+export interface RawRemoteOptions {
+  destHost?: string;
+  destQemu?: string;
+  migrateUri?: string;
+  sshOption: string[];
+}
+
+export interface RemoteSetup {
+  remote: RemoteDestination;
+  facts: { target: string; host: HostFacts; qemu: QemuFacts };
+  cleanup(): Promise<void>;
+}
+
+export async function setupRemote(raw: RawRemoteOptions, vm: VmOptions): Promise<RemoteSetup | undefined> {
+  if (!raw.destHost) return undefined;
+  const target = parseHostSpec(raw.destHost);
+  if (vm.guest.kind === 'image') {
+    throw new UsageError('--guest image cannot be used with --dest-host: the destination would need the image on shared storage');
+  }
+  const ssh: SshOptions = { extraOptions: raw.sshOption ?? [] };
+  const port = vm.port ?? randomMigrationPort();
+  const pre = await assertRemoteReady(target, {
+    ...ssh,
+    qemuPath: raw.destQemu ?? 'qemu-system-x86_64',
+    accel: vm.accel,
+    ramBytes: vm.ramBytes,
+    port,
+    ...(raw.migrateUri !== undefined && { migrateUri: raw.migrateUri }),
+  });
+  if (!pre.facts?.qemu) throw new UsageError(`--dest-host ${formatTarget(target)}: no usable QEMU found there`);
+
+  // A private directory for this run: the guest payload, and the trials' serial sockets.
+  const payload = vm.guest.kind === 'builtin' ? (await readFile(GUEST_PAYLOAD)).toString('base64') : '';
+  const made = await runRemote(
+    target,
+    `d=$(mktemp -d /tmp/migdown-XXXXXX) && chmod 700 "$d" && ${payload ? 'base64 -d > "$d/migdown-guest.elf" && ' : ''}echo "$d"`,
+    { ...ssh, ...(payload && { input: payload }) },
+  );
+  const dir = made.stdout.trim().split('\n').pop() ?? '';
+  if (made.exitCode !== 0 || !dir.startsWith('/tmp/migdown-')) {
+    throw new UsageError(`--dest-host ${formatTarget(target)}: cannot set up a directory there: ${made.stderr.trim().split('\n').pop() ?? 'no reason given'}`);
+  }
+  return {
+    remote: { target, ssh, qemu: pre.facts.qemu, endpoints: pre.endpoints, dir },
+    facts: { target: formatTarget(target), host: pre.facts.host, qemu: pre.facts.qemu },
+    cleanup: async () => {
+      await runRemote(target, `rm -rf ${shQuote(dir)}`, { ...ssh, timeoutMs: 15_000 }).catch(() => undefined);
+    },
+  };
+}
