@@ -8,6 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     reporters: ['default', './test/plain-summary-reporter.ts'],
+    globalSetup: ['./test/global-setup.ts'],
     hookTimeout: 60_000,
   },
 });

@@ -3,6 +3,7 @@
 
 import { Interrupted } from '../errors.js';
 import type { ResultsWriter } from './results-file.js';
+import { removeStaleRunDirs } from '../util/rundir.js';
 import { runTrial, type TrialConfig, type TrialContext } from './trial.js';
 import type { TrialRecord } from './types.js';
 
@@ -28,6 +29,7 @@ export async function runSeries(
   signal: AbortSignal,
   hooks: SeriesHooks = {},
 ): Promise<TrialRecord[]> {
+  await removeStaleRunDirs();
   const done: TrialRecord[] = [];
   for (const [i, p] of plan.entries()) {
     if (signal.aborted) throw signal.reason instanceof Interrupted ? signal.reason : new Interrupted('SIGINT');

@@ -7,8 +7,7 @@
 //   (qemu) info migrate                     (polled until completed, failed or cancelled)
 // then the destination's `info status` must say running, and both QEMUs are stopped.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +18,7 @@ import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
 import { startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
+import { makeRunDir } from '../util/rundir.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
 
 export interface TrialConfig {
@@ -147,7 +147,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const startedAt = new Date().toISOString();
   const monitor: MonitorExchange[] = [];
   const samples: ProgressSample[] = [];
-  const runDir = await mkdtemp(path.join(os.tmpdir(), 'migdown-'));
+  const runDir = await makeRunDir();
   let dialect = chooseDialect(cfg.qemu.versionLine);
   const guestDriver = cfg.guest?.();
   const port = cfg.port ?? (await freeLoopbackPort());
