@@ -32,7 +32,7 @@ if ld --help 2>/dev/null | grep -q -- '--no-warn-rwx-segments'; then
     nowarn="--no-warn-rwx-segments"
 fi
 
-# -n, max-page-size: do not pad segments to 4 KiB in the file (keeps it ~3 KiB)
+# -n, max-page-size: do not pad segments to 4 KiB in the file (keeps it a few KiB)
 # -s: no symbol table
 # shellcheck disable=SC2086
 ld -m elf_x86_64 -n -s --build-id=none -z max-page-size=16 $nowarn \

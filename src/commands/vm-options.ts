@@ -72,7 +72,7 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .addOption(new Option('--guest <kind>', "guest: migdown's built-in payload, none (firmware only) or your disk image").choices(GUEST_CHOICES).default('builtin'))
     .addOption(new Option('--touch <mode>', 'how the built-in guest touches its RAM before migrating').choices(TOUCH_CHOICES).default('read'))
     .option('--dirty-rate <MiB/s>', 'MiB/s the built-in guest dirties while migrating, 0 = idle (a list sweeps: 0,64,256)', '0')
-    .option('--working-set <MiB>', 'MiB of RAM the built-in guest dirties', '64')
+    .option('--working-set <MiB>', 'MiB of RAM the built-in guest dirties (default: 64, or one second of --dirty-rate if larger)')
     .option('--heartbeat <ms>', 'built-in guest heartbeat period, for guest-observed downtime', '1')
     .option('--image <path>', 'disk image for --guest image (used through a temporary overlay; never written)')
     .option('--ready-pattern <regex>', 'for --guest image: text on the serial console that means the guest is up')
@@ -161,7 +161,12 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
   }
   if (raw.dirtyRate?.trim().startsWith('-')) throw new UsageError(`--dirty-rate: "${raw.dirtyRate}" is negative; a rate is 0 or more MiB/s`);
   const dirtyRateMiBs = parseNonNegative('--dirty-rate', raw.dirtyRate ?? '0');
-  const workingSetMiB = parseNonNegative('--working-set', raw.workingSet ?? '64');
+  // A working set smaller than one second of dirtying rewrites the same pages, and a
+  // one-second dirty-rate measurement would then see only the working set.
+  const workingSetMiB =
+    raw.workingSet !== undefined
+      ? parseNonNegative('--working-set', raw.workingSet)
+      : Math.min(Math.max(64, Math.ceil(dirtyRateMiBs)), Math.floor(ramBytes / 1024 ** 2 / 2));
   const heartbeatMs = parseNonNegative('--heartbeat', raw.heartbeat ?? '1');
   if (workingSetMiB * 1024 ** 2 > ramBytes) {
     throw new UsageError(`--working-set: ${workingSetMiB} MiB is larger than the guest's RAM (${formatBytes(ramBytes)})`);

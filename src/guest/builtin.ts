@@ -169,8 +169,13 @@ export class BuiltinGuest implements GuestDriver {
         this.notes.push('this QEMU has no calc_dirty_rate; the dirty rate was not measured');
       } else {
         try {
-          const start = await monitor.command('calc_dirty_rate 1');
-          record('calc_dirty_rate 1', start);
+          // Bitmap mode counts every page written (sampling mode estimates); older QEMU lacks it.
+          let command = 'calc_dirty_rate -b 1';
+          const start = await monitor.command(command).catch(async () => {
+            command = 'calc_dirty_rate 1';
+            return monitor.command(command);
+          });
+          record(command, start);
           for (let i = 0; i < 50; i++) {
             await sleep(200);
             const reply = await monitor.command('info dirty_rate');
