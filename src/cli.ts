@@ -20,7 +20,7 @@ Exit codes:
   1    a migration failed or timed out, QEMU died, or a gate tripped
   2    bad input: an option, a file, a missing QEMU or KVM; nothing was measured
   130  interrupted by SIGINT (Ctrl-C); finished trials are kept in the results file
-  143  interrupted by SIGTERM; likewise
+  129, 143  interrupted by SIGHUP or SIGTERM; likewise
 
 Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_DEBUG=1 (stack traces).`;
 
@@ -57,8 +57,8 @@ function errorMessage(err: unknown): string {
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const signals: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+  const signals: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
     if (controller.signal.aborted) {
       // Second signal: the user means it. Kill without ceremony and leave.
       killAllQemuSync();
@@ -71,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal or ssh session: stop QEMU as for SIGTERM rather than die on the spot.
+  process.on('SIGHUP', onSignal);
   const killAllSync = () => {
     killAllQemuSync();
     killAllRemoteQemuSync();
@@ -117,5 +119,6 @@ export async function main(argv: string[]): Promise<number> {
     await Promise.all([stopAllQemu(), stopAllRemoteQemu()]);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

@@ -9,6 +9,7 @@ export const EXIT = {
   /** bad input: options, files, missing binaries; nothing was measured */
   usage: 2,
   /** 128 + SIGINT / SIGTERM, as shells report signals */
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -26,7 +27,7 @@ export class RuntimeFailure extends Error {
 /** The run was interrupted by a signal; the boundary exits 128+N. */
 export class Interrupted extends Error {
   override name = 'Interrupted';
-  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') {
     super(`interrupted by ${signal}`);
   }
 }

@@ -13,7 +13,7 @@ import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
-import { trialLine } from '../render/run-table.js';
+import { createProgress, progressEnabled } from '../render/progress.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import { MIGDOWN_VERSION } from '../version.js';
@@ -164,7 +164,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   const trace = opts.breakdown !== false && !opts.destHost && traced.every(Boolean);
   const remoteSetup = await setupRemote(opts, vm);
 
-  const say = (line: string) => {
+  let say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
@@ -243,19 +243,37 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   );
 
   const trials = [...had];
+  const progress = createProgress({
+    stream: ctx.stderr,
+    enabled: progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env),
+    quiet: Boolean(opts.quiet),
+    color: ctx.chalkErr.level > 0,
+    total: plan.length,
+    label: 'compare',
+    trialOf: (t) => (t.warmup ? warmup : vm.runs),
+  });
+  say = progress.log;
+  const stopOnAbort = () => progress.stop();
+  ctx.signal.addEventListener('abort', stopOnAbort, { once: true });
   try {
     await runSeries(header.runId, plan, writer, ctx.signal, {
-      onTrialDone: (t) => {
+      onTrialStart: progress.onTrialStart,
+      onPhase: progress.onPhase,
+      onSample: progress.onSample,
+      onTrialDone: (t, i, n) => {
         trials.push(t);
-        say(trialLine(t, t.warmup ? warmup : vm.runs));
+        progress.onTrialDone(t, i, n);
       },
     });
   } catch (err) {
+    progress.stop();
     if (err instanceof Interrupted) {
       ctx.stderr.write(`migdown: interrupted; ${trials.length - had.length} trials of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
     }
     throw err;
   } finally {
+    progress.stop();
+    ctx.signal.removeEventListener('abort', stopOnAbort);
     await remoteSetup?.cleanup();
   }
 

@@ -11,10 +11,11 @@ import { hostFacts, probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../bench/trial.js';
-import { setupRemote, type RawRemoteOptions } from './remote-setup.js';
+import { setupRemote } from './remote-setup.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
-import { renderRunTable, trialLine } from '../render/run-table.js';
+import { renderRunTable } from '../render/run-table.js';
+import { createProgress, progressEnabled } from '../render/progress.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
 import { addGateOptions, checkGatesPerPoint, checkGates, type RawGateOptions } from './gates.js';
@@ -73,7 +74,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
   const qemu = await probeQemu(opts.qemu);
-  const say = (line: string) => {
+  let say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };
 
@@ -146,14 +147,30 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   );
 
   const finished: TrialRecord[] = [];
+  const progress = createProgress({
+    stream: ctx.stderr,
+    enabled: progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env),
+    quiet: Boolean(opts.quiet),
+    color: ctx.chalkErr.level > 0,
+    total,
+    label: 'run',
+    trialOf: () => vm.runs,
+  });
+  say = progress.log;
+  const stopOnAbort = () => progress.stop();
+  ctx.signal.addEventListener('abort', stopOnAbort, { once: true });
   try {
     await runSeries(runId, plan, writer, ctx.signal, {
-      onTrialDone: (t) => {
+      onTrialStart: progress.onTrialStart,
+      onPhase: progress.onPhase,
+      onSample: progress.onSample,
+      onTrialDone: (t, i, n) => {
         finished.push(t);
-        say(trialLine(t, vm.runs));
+        progress.onTrialDone(t, i, n);
       },
     });
   } catch (err) {
+    progress.stop();
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
       if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
@@ -161,6 +178,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     }
     throw err;
   } finally {
+    progress.stop();
+    ctx.signal.removeEventListener('abort', stopOnAbort);
     await remoteSetup?.cleanup();
   }
 

@@ -1,0 +1,275 @@
+// Live progress on stderr while a series of trials runs.
+//
+// On a terminal: a live area of one or two lines (where the series is, and what the current
+// trial is doing), redrawn at most ~10 times a second, with each finished trial printed as a
+// permanent line above it. Anywhere else (a pipe, a CI log, TERM=dumb): exactly one plain line
+// per finished trial and never a control sequence. Quiet: nothing at all.
+//
+// The cursor movement is log-update's (it diffs frames, wraps to the terminal width and knows
+// how many lines to erase); this module only decides what to show and when. The cursor is
+// never hidden, and every frame ends with a newline, so however the process ends (even a
+// second Ctrl-C that exits without stop()) the shell prompt starts on a clean line.
+
+import { createLogUpdate } from 'log-update';
+import type { PlannedTrial, SeriesHooks } from '../bench/series.js';
+import type { ProgressSample, TrialRecord } from '../bench/types.js';
+import type { MigrationInfo } from '../qemu/info-migrate.js';
+import { formatBytes } from '../util/units.js';
+import { trialLine } from './run-table.js';
+import { makeChalk } from './style.js';
+
+export interface ProgressOptions {
+  stream: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean; columns?: number });
+  /** draw the live area; the caller decides (see progressEnabled): TTY && !quiet && no machine output on this stream */
+  enabled: boolean;
+  color: boolean;
+  /** trials in the whole series */
+  total: number;
+  /** 'run' or 'compare' */
+  label?: string;
+  /** write nothing at all: no live area, no trial lines, no log() lines */
+  quiet?: boolean;
+  /**
+   * The "of" in a finished trial's line ("trial 2/5"): how many trials its variant has at its
+   * point, which is not `total` for compare (two variants, warm-ups) or a sweep. Default: total.
+   */
+  trialOf?: (record: TrialRecord) => number;
+  /** minimum ms between two redraws of the live area (default 100) */
+  intervalMs?: number;
+}
+
+export interface Progress extends Required<Pick<SeriesHooks, 'onTrialStart' | 'onTrialDone' | 'onPhase' | 'onSample'>> {
+  /** print a line above the live display without breaking it */
+  log(line: string): void;
+  /** clear the live area, leaving the cursor at the start of a clean line; idempotent */
+  stop(): void;
+}
+
+/** Whether a live display belongs on this stream: a real terminal, not CI, not asked to be quiet. */
+export function progressEnabled(
+  stream: { isTTY?: boolean },
+  opts: { quiet?: boolean; machineOutputOnThisStream?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (opts.quiet || opts.machineOutputOnThisStream) return false;
+  if (!stream.isTTY) return false;
+  if (env.TERM === 'dumb') return false;
+  const ci = env.CI?.trim().toLowerCase();
+  if (ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false') return false;
+  return true;
+}
+
+/** 65 s -> "1m05s", 3725 s -> "1h02m". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Fraction of guest RAM sent in the current pass, from whichever figures QEMU printed. */
+export function ramFraction(info: Pick<MigrationInfo, 'transferredRamBytes' | 'remainingRamBytes' | 'totalRamBytes'>): number | undefined {
+  const total = info.totalRamBytes;
+  if (!total || total <= 0) return undefined;
+  // remaining/total stays meaningful on later passes, where transferred exceeds total.
+  const f = info.remainingRamBytes !== undefined ? 1 - info.remainingRamBytes / total : info.transferredRamBytes !== undefined ? info.transferredRamBytes / total : undefined;
+  return f === undefined || !Number.isFinite(f) ? undefined : Math.min(1, Math.max(0, f));
+}
+
+type Part = [text: string, style?: (s: string) => string];
+
+/** Join parts into one line no wider than `width` columns, cutting the last visible part with "…". */
+function fit(parts: Part[], width: number): string {
+  let out = '';
+  let left = Math.max(1, width);
+  for (const [text, style] of parts) {
+    if (!text) continue;
+    const chars = [...text];
+    if (chars.length > left) {
+      const cut = `${chars.slice(0, Math.max(0, left - 1)).join('')}…`;
+      out += style ? style(cut) : cut;
+      break;
+    }
+    out += style ? style(text) : text;
+    left -= chars.length;
+  }
+  return out;
+}
+
+export function createProgress(opts: ProgressOptions): Progress {
+  const { stream, total } = opts;
+  const quiet = opts.quiet === true;
+  const live = opts.enabled && !quiet;
+  const chalk = makeChalk(opts.color);
+  const intervalMs = opts.intervalMs ?? 100;
+  const of = (t: TrialRecord) => opts.trialOf?.(t) ?? total;
+
+  // What the live area shows.
+  let seriesStartedAt: number | undefined;
+  let trialStartedAt: number | undefined;
+  let position = 0;
+  let plan: PlannedTrial | undefined;
+  let phase: string | undefined;
+  let info: MigrationInfo | undefined;
+  let finished = 0;
+  let wallMsSum = 0;
+
+  let stopped = false;
+  let lastDraw = -Infinity;
+  let pending: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  // log-update reads the size from the stream, but a pseudo-terminal nobody sized (`script`
+  // run from a pipe, some CI runners) reports 0x0, and 0 rows makes it draw nothing at all.
+  const size = stream as { columns?: number; rows?: number };
+  const columns = () => (size.columns && size.columns > 0 ? size.columns : 80);
+  const target = {
+    isTTY: Boolean(stream.isTTY),
+    get columns() {
+      return columns();
+    },
+    get rows() {
+      return size.rows && size.rows > 0 ? size.rows : 24;
+    },
+    write: (chunk: string) => stream.write(chunk),
+  };
+  // Only created when drawing; showCursor leaves the cursor alone (hiding it would need restoring on every exit path).
+  const update = live ? createLogUpdate(target as unknown as NodeJS.WritableStream, { showCursor: true }) : undefined;
+
+  const plain = (line: string) => {
+    if (!quiet) stream.write(`${line}\n`);
+  };
+
+  const frame = (): string => {
+    const now = Date.now();
+    const width = Math.max(20, columns() - 1);
+    const head: Part[] = [];
+    if (opts.label) head.push([`${opts.label}: `, chalk.dim]);
+    const running = trialStartedAt !== undefined;
+    head.push([running ? `trial ${position}/${total}` : `${finished}/${total} trials done`, chalk.bold]);
+    if (running && plan) {
+      // As in trialLine: "[A] #2 (warm-up)"; a plain run's variant is just "run".
+      const who = [plan.variant !== 'run' ? `[${plan.variant}]` : '', plan.variant !== 'run' || plan.warmup ? `#${plan.index}` : '', plan.warmup ? '(warm-up)' : '']
+        .filter(Boolean)
+        .join(' ');
+      if (who) head.push([` · ${who}`]);
+      if (plan.point && Object.keys(plan.point).length) {
+        head.push([` · ${Object.entries(plan.point).map(([k, v]) => `${k}=${v}`).join(' ')}`, chalk.cyan]);
+      }
+    }
+    if (seriesStartedAt !== undefined) head.push([` · ${formatDuration(now - seriesStartedAt)} elapsed`, chalk.dim]);
+    if (finished > 0 && finished < total) {
+      const avg = wallMsSum / finished;
+      // The current trial's expected rest, then every trial not yet started.
+      const eta = running
+        ? Math.max(0, avg - (now - trialStartedAt!)) + avg * Math.max(0, total - position)
+        : avg * Math.max(0, total - finished);
+      head.push([`, ~${formatDuration(eta)} left`, chalk.dim]);
+    }
+    const lines = [fit(head, width)];
+
+    if (running && phase) {
+      const body: Part[] = [[`  ${phase}`, chalk.yellow]];
+      if (phase === 'migrating' && info) {
+        if (info.status && info.status !== 'active') body.push([` (${info.status})`, chalk.yellow]);
+        const f = ramFraction(info);
+        if (f !== undefined) body.push([` ${Math.floor(f * 100)}%`, chalk.bold]);
+        if (info.totalRamBytes !== undefined) body.push([` of ${formatBytes(info.totalRamBytes)}`]);
+        if (info.throughputMbps !== undefined) {
+          const t = info.throughputMbps;
+          body.push([` · ${t >= 100 ? Math.round(t) : Number(t.toFixed(1))} Mbps`]);
+        }
+        if (info.dirtySyncCount !== undefined) body.push([` · pass ${info.dirtySyncCount}`]);
+        if (info.expectedDowntimeMs !== undefined) body.push([` · expected downtime ${Number(info.expectedDowntimeMs.toFixed(1))} ms`]);
+      } else {
+        body.push(['…', chalk.yellow]);
+      }
+      lines.push(fit(body, width));
+    }
+    return lines.join('\n');
+  };
+
+  const draw = () => {
+    if (pending) clearTimeout(pending);
+    pending = undefined;
+    if (!update || stopped) return;
+    lastDraw = Date.now();
+    update(frame());
+  };
+
+  /** Redraw now, or once the interval since the last redraw has passed; never more often. */
+  const schedule = () => {
+    if (!update || stopped || pending) return;
+    const wait = lastDraw + intervalMs - Date.now();
+    if (wait <= 0) draw();
+    else {
+      pending = setTimeout(draw, wait);
+      pending.unref?.();
+    }
+  };
+
+  /**
+   * A permanent line above the live area, written exactly as given (log-update's persist()
+   * would hard-wrap it at the terminal width); the area is drawn again right below it.
+   */
+  const above = (line: string) => {
+    if (!update || stopped) return plain(line);
+    update.clear();
+    stream.write(`${line}\n`);
+    draw();
+  };
+
+  return {
+    onTrialStart(p, pos) {
+      if (!live || stopped) return;
+      const now = Date.now();
+      seriesStartedAt ??= now;
+      trialStartedAt = now;
+      position = pos;
+      plan = p;
+      phase = undefined;
+      info = undefined;
+      if (!ticker) {
+        // Keeps elapsed/ETA moving through long phases that report nothing.
+        ticker = setInterval(schedule, 1000);
+        ticker.unref?.();
+      }
+      schedule();
+    },
+    onPhase(name) {
+      if (!live || stopped) return;
+      phase = name;
+      if (name !== 'migrating') info = undefined;
+      schedule();
+    },
+    onSample(_sample: ProgressSample, i: MigrationInfo) {
+      if (!live || stopped) return;
+      info = i;
+      schedule();
+    },
+    onTrialDone(record, pos) {
+      finished++;
+      wallMsSum += record.wallMs;
+      position = pos;
+      trialStartedAt = undefined;
+      plan = undefined;
+      phase = undefined;
+      info = undefined;
+      above(trialLine(record, of(record)));
+    },
+    log(line) {
+      above(line.endsWith('\n') ? line.slice(0, -1) : line);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (pending) clearTimeout(pending);
+      if (ticker) clearInterval(ticker);
+      pending = ticker = undefined;
+      if (update) {
+        update.clear();
+        update.done();
+      }
+    },
+  };
+}
