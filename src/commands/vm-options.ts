@@ -50,6 +50,7 @@ export interface RawVmOptions {
   image?: string;
   readyPattern?: string;
   bootWait?: string;
+  readyTimeout?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -81,6 +82,7 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--dest-qemu <path>', 'QEMU binary on the destination host', 'qemu-system-x86_64')
     .option('--migrate-uri <tcp:HOST:PORT>', 'with --dest-host: migrate to this address (default: the SSH host)')
     .option('--ssh-option <NAME=VALUE>', 'extra ssh -o option for --dest-host (repeatable)', collect, [])
+    .option('--ready-timeout <seconds>', 'how long to wait for the guest to be ready (default scales with RAM)')
     .option('--poll <ms>', 'info migrate poll interval', '100')
     .addOption(new Option('--accel <accel>', 'accelerator').choices(ACCEL_CHOICES).default('auto'))
     .option('--timeout <seconds>', 'give up on one migration after this long (default scales with RAM)')
@@ -131,7 +133,10 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
   const kind = raw.guest ?? 'builtin';
   const gib = ramBytes / 1024 ** 3;
   // Touching RAM runs at roughly 1 s/GiB under KVM and far slower under TCG.
-  const readyTimeoutMs = Math.round((accel === 'kvm' ? 30 + 5 * gib : 60 + 60 * gib) * 1000);
+  const readyTimeoutMs =
+    raw.readyTimeout !== undefined
+      ? parsePositiveInt('--ready-timeout', raw.readyTimeout, { max: 86_400 }) * 1000
+      : Math.round((accel === 'kvm' ? 30 + 5 * gib : 60 + 60 * gib) * 1000);
   if (kind === 'none') return { kind };
   if (kind === 'image') {
     if (!raw.image) throw new UsageError('--guest image needs --image PATH');
@@ -156,7 +161,7 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
       image: raw.image,
       ...(raw.readyPattern !== undefined && { readyPattern: raw.readyPattern }),
       ...(bootWaitMs !== undefined && { bootWaitMs }),
-      readyTimeoutMs: Math.max(readyTimeoutMs, 300_000, (bootWaitMs ?? 0) + 60_000),
+      readyTimeoutMs: raw.readyTimeout !== undefined ? readyTimeoutMs : Math.max(readyTimeoutMs, 300_000, (bootWaitMs ?? 0) + 60_000),
     };
   }
   if (raw.dirtyRate?.trim().startsWith('-')) throw new UsageError(`--dirty-rate: "${raw.dirtyRate}" is negative; a rate is 0 or more MiB/s`);

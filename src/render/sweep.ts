@@ -79,7 +79,11 @@ function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): S
 
 export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk: ChalkInstance): string {
   const { titles, rows } = sweepRows(header, groups, false);
-  const table = new Table({ head: titles.map((t) => chalk.bold(t)), style: { head: [], border: [] } });
+  const table = new Table({
+    head: titles.map((t) => chalk.bold(t)),
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const r of rows) table.push(r);
   const first = groups[0]?.report;
   return [table.toString(), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');

@@ -3,7 +3,6 @@
 // 'cli' (or 'env') is the user's, anything else may be replaced by the scenario's.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
 import { expandEnv } from './load.js';
 import type { Scenario } from './schema.js';
 
@@ -43,12 +42,12 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
   }
   const variants = s.variants ?? [];
   if (command === 'run') {
-    if (variants.length > 1) {
-      throw new UsageError(`${file}: has ${variants.length} variants; use migdown compare --scenario, or give run a scenario with one`);
-    }
-    const only = variants[0];
+    // With two variants, `run` measures the one QEMU it is given (--qemu) under the scenario's
+    // settings, and shows every published figure beside that measurement.
+    const only = variants.length === 1 ? variants[0] : undefined;
     if (only?.qemu) set('qemu', expandEnv(only.qemu, env, file));
     set('qemuArg', [...((v.qemuArg as string[]) ?? []), ...(only?.args ?? [])]);
+    if (only?.parameters) set('param', [...((v.param as string[]) ?? []), ...paramList(only.parameters)]);
   } else {
     set('warmup', s.trials.warmup?.toString());
     set('order', s.trials.order);
