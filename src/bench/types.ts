@@ -56,7 +56,10 @@ export interface GuestObservation {
   heartbeatPeriodMs?: number;
   requestedDirtyRateMiBs?: number;
   measuredDirtyRateMiBs?: number;
+  /** from starting QEMU to the guest's READY, ms */
   readyAfterMs?: number;
+  /** of which touching RAM (banner to READY), ms */
+  touchMs?: number;
   note?: string;
 }
 

@@ -51,6 +51,7 @@ export class BuiltinGuest implements GuestDriver {
   };
   private waiters = new Set<() => void>();
   private readyAt?: number;
+  private touchMs?: number;
   private startedAt = 0;
   private migrateStartedAt?: number;
   private baseline?: GuestObservation['baselineGapMs'];
@@ -150,6 +151,10 @@ export class BuiltinGuest implements GuestDriver {
       throw new GuestNotReady(`guest not ready (awaited "READY" on the source serial port): ${why}; last serial output: ${last}`);
     }
     this.readyAt = this.findEvent('source', 'ready')!.at;
+    // The banner comes right before touching starts: banner to READY is the touch alone,
+    // without QEMU's and the firmware's start.
+    const bannerEvent = src.events.find((e) => e.type === 'text' && parseBanner(e.line));
+    if (bannerEvent) this.touchMs = Math.round(this.readyAt - bannerEvent.at);
     const banner = src.events.map((e) => (e.type === 'text' ? parseBanner(e.line) : undefined)).find(Boolean);
     if (banner && this.opts.touch !== 'none' && banner.ramMiB === 0) this.notes.push('the guest found no RAM to touch');
     if (this.opts.heartbeatMs > 0) {
@@ -204,6 +209,7 @@ export class BuiltinGuest implements GuestDriver {
     const obs: GuestObservation = {
       heartbeatPeriodMs: this.opts.heartbeatMs,
       ...(this.readyAt !== undefined && { readyAfterMs: Math.round(this.readyAt - this.startedAt) }),
+      ...(this.touchMs !== undefined && { touchMs: this.touchMs }),
       ...(this.baseline && { baselineGapMs: this.baseline }),
       requestedDirtyRateMiBs: this.opts.dirtyRateMiBs,
       ...(this.measuredDirtyRate !== undefined && { measuredDirtyRateMiBs: this.measuredDirtyRate }),
