@@ -8,18 +8,16 @@ import { EXIT, Interrupted, UsageError } from '../errors.js';
 import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
-import { hostFacts, probeQemu } from '../qemu/probe.js';
+import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
-import { createProgress, progressEnabled } from '../render/progress.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
-import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
 import { checkGates, checkGatesPerPoint, addGateOptions, type RawGateOptions } from './gates.js';
-import { checkMigrationSettings, prepare, unmetRequirements } from './prepare.js';
+import { checkMigrationSettings, experimentHeader, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
 import { pointKey } from '../bench/sweep.js';
@@ -132,7 +130,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
     outFile = cli.resume;
   }
-  const { scenario, points } = await prepare(self, opts, 'compare', ctx.env);
+  const prepared = await prepare(self, opts, 'compare', ctx.env);
+  const { scenario, points } = prepared;
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
   if (vm.runs < 3) throw new UsageError(`--runs: ${vm.runs} is too few to compare; the rank test needs at least 3 per variant`);
@@ -172,47 +171,25 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
 
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
-  const header: RunHeader = previous?.header ?? {
-    kind: 'header',
-    runId: randomUUID(),
-    command: 'compare',
-    migdownVersion: MIGDOWN_VERSION,
-    createdAt: new Date().toISOString(),
-    host: await hostFacts(),
-    accel: vm.accel,
-    ...(vm.accelNote && { accelNote: vm.accelNote }),
-    config: {
-      ram: swept ? points.map((p) => p.vm.ramText).join(',') : vm.ramText,
-      ramBytes: vm.ramBytes,
-      smp: vm.smp,
-      speed: vm.speedText,
-      speedBytes: vm.speedBytes,
-      downtime: vm.downtimeText,
-      downtimeMs: vm.downtimeMs,
-      runs: vm.runs,
-      warmup,
-      order: opts.order,
-      seed,
-      confidence,
-      pollMs: vm.pollMs,
-      timeoutMs: vm.timeoutMs,
-      extraArgs: vm.extraArgs,
-      params: vm.params,
-      capabilities: vm.capabilities,
-      postcopy: vm.postcopy,
-      // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
-      guest: vm.guest,
-      breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
-      ...(vm.accelProps && { accelProps: vm.accelProps }),
-      ...(swept && { sweep: points.map((p) => p.point.label) }),
-      ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
-      ...(scenario?.scenario.reference && { reference: scenario.scenario.reference }),
-      // Everything needed to --resume: the options after the scenario was applied.
-      options: { ...opts, seed: String(seed), out: undefined, resume: undefined, scenario: undefined },
-    },
-    variants: variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
-    ...(remoteSetup && { destination: remoteSetup.facts }),
-  };
+  const header: RunHeader =
+    previous?.header ??
+    (await experimentHeader(
+      'compare',
+      randomUUID(),
+      opts,
+      prepared,
+      trace,
+      {
+        warmup,
+        order: opts.order,
+        seed,
+        confidence,
+        // Everything needed to --resume: the options after the scenario was applied.
+        options: { ...opts, seed: String(seed), out: undefined, resume: undefined, scenario: undefined },
+      },
+      variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
+      remoteSetup?.facts,
+    ));
   if (!previous) writer.append(header);
   const recordedSeed = header.config['seed'] as number;
 
@@ -243,18 +220,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   );
 
   const trials = [...had];
-  const progress = createProgress({
-    stream: ctx.stderr,
-    enabled: progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env),
-    quiet: Boolean(opts.quiet),
-    color: ctx.chalkErr.level > 0,
-    total: plan.length,
-    label: 'compare',
-    trialOf: (t) => (t.warmup ? warmup : vm.runs),
-  });
+  const { progress, release } = startProgress(ctx, opts, plan.length, 'compare', (t) => (t.warmup ? warmup : vm.runs));
   say = progress.log;
-  const stopOnAbort = () => progress.stop();
-  ctx.signal.addEventListener('abort', stopOnAbort, { once: true });
   try {
     await runSeries(header.runId, plan, writer, ctx.signal, {
       onTrialStart: progress.onTrialStart,
@@ -272,8 +239,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     }
     throw err;
   } finally {
-    progress.stop();
-    ctx.signal.removeEventListener('abort', stopOnAbort);
+    release();
     await remoteSetup?.cleanup();
   }
 

@@ -4,7 +4,11 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
-import type { QemuFacts } from '../bench/types.js';
+import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
+import { hostFacts } from '../qemu/probe.js';
+import { createProgress, progressEnabled, type Progress } from '../render/progress.js';
+import { MIGDOWN_VERSION } from '../version.js';
+import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import { probeKvm } from '../qemu/probe.js';
 import { applyScenario, scenarioOptionValues } from '../scenario/apply.js';
@@ -82,4 +86,82 @@ export async function checkMigrationSettings(qemus: QemuFacts[], vm: VmOptions, 
       }
     }
   }
+}
+
+/** The header fields `run` and `compare` share: what was asked for, on what machine. */
+export async function experimentHeader(
+  command: 'run' | 'compare',
+  runId: string,
+  opts: RawVmOptions,
+  prepared: Prepared,
+  trace: boolean,
+  extraConfig: Record<string, unknown>,
+  variants: RunHeader['variants'],
+  destination?: RunHeader['destination'],
+): Promise<RunHeader> {
+  const { scenario, points } = prepared;
+  const vm = points[0]!.vm;
+  const swept = points.length > 1;
+  return {
+    kind: 'header',
+    runId,
+    command,
+    migdownVersion: MIGDOWN_VERSION,
+    createdAt: new Date().toISOString(),
+    host: await hostFacts(),
+    accel: vm.accel,
+    ...(vm.accelNote && { accelNote: vm.accelNote }),
+    config: {
+      ram: swept ? points.map((p) => p.vm.ramText).join(',') : vm.ramText,
+      ramBytes: vm.ramBytes,
+      smp: vm.smp,
+      speed: vm.speedText,
+      speedBytes: vm.speedBytes,
+      downtime: vm.downtimeText,
+      downtimeMs: vm.downtimeMs,
+      runs: vm.runs,
+      pollMs: vm.pollMs,
+      timeoutMs: vm.timeoutMs,
+      extraArgs: vm.extraArgs,
+      params: vm.params,
+      capabilities: vm.capabilities,
+      postcopy: vm.postcopy,
+      guest: vm.guest,
+      // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
+      breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
+      ...(vm.accelProps && { accelProps: vm.accelProps }),
+      ...(swept && { sweep: points.map((p) => p.point.label) }),
+      ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
+      ...(scenario?.scenario.reference && { reference: scenario.scenario.reference }),
+      ...extraConfig,
+    },
+    variants,
+    ...(destination && { destination }),
+  };
+}
+
+/**
+ * The progress display for a series, stopped on a signal so that what follows (the table of
+ * finished trials, the interrupted message) starts on a clean line. Use `progress.log` for
+ * progress lines from here on.
+ */
+export function startProgress(ctx: CommandContext, opts: RawVmOptions, total: number, label: 'run' | 'compare', trialOf: (t: TrialRecord) => number): { progress: Progress; release(): void } {
+  const progress = createProgress({
+    stream: ctx.stderr,
+    enabled: progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env),
+    quiet: Boolean(opts.quiet),
+    color: ctx.chalkErr.level > 0,
+    total,
+    label,
+    trialOf,
+  });
+  const stopOnAbort = () => progress.stop();
+  ctx.signal.addEventListener('abort', stopOnAbort, { once: true });
+  return {
+    progress,
+    release: () => {
+      progress.stop();
+      ctx.signal.removeEventListener('abort', stopOnAbort);
+    },
+  };
 }

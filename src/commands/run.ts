@@ -6,8 +6,8 @@ import { EXIT, Interrupted } from '../errors.js';
 import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { TrialConfig } from '../bench/trial.js';
-import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
-import { hostFacts, probeQemu } from '../qemu/probe.js';
+import type { QemuFacts, TrialRecord } from '../bench/types.js';
+import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../bench/trial.js';
@@ -15,11 +15,9 @@ import { setupRemote } from './remote-setup.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { renderRunTable } from '../render/run-table.js';
-import { createProgress, progressEnabled } from '../render/progress.js';
-import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
 import { addGateOptions, checkGatesPerPoint, checkGates, type RawGateOptions } from './gates.js';
-import { checkMigrationSettings, prepare, unmetRequirements } from './prepare.js';
+import { checkMigrationSettings, experimentHeader, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 
 interface RawRunOptions extends RawVmOptions, RawGateOptions {
@@ -69,7 +67,8 @@ export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [],
 }
 
 async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Promise<number> {
-  const { scenario, points } = await prepare(self, opts, 'run', ctx.env);
+  const prepared = await prepare(self, opts, 'run', ctx.env);
+  const { scenario, points } = prepared;
   checkGates(opts);
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
@@ -94,41 +93,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   const outFile = opts.out ?? defaultResultsPath();
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
-  const header: RunHeader = {
-    kind: 'header',
-    runId,
-    command: 'run',
-    migdownVersion: MIGDOWN_VERSION,
-    createdAt: new Date().toISOString(),
-    host: await hostFacts(),
-    accel: vm.accel,
-    ...(vm.accelNote && { accelNote: vm.accelNote }),
-    config: {
-      ram: swept ? points.map((p) => p.vm.ramText).join(',') : vm.ramText,
-      ramBytes: vm.ramBytes,
-      smp: vm.smp,
-      speed: vm.speedText,
-      speedBytes: vm.speedBytes,
-      downtime: vm.downtimeText,
-      downtimeMs: vm.downtimeMs,
-      runs: vm.runs,
-      pollMs: vm.pollMs,
-      timeoutMs: vm.timeoutMs,
-      extraArgs: vm.extraArgs,
-      params: vm.params,
-      capabilities: vm.capabilities,
-      postcopy: vm.postcopy,
-      // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
-      guest: vm.guest,
-      breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
-      ...(vm.accelProps && { accelProps: vm.accelProps }),
-      ...(swept && { sweep: points.map((p) => p.point.label) }),
-      ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
-      ...(scenario?.scenario.reference && { reference: scenario.scenario.reference }),
-    },
-    variants: [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }],
-    ...(remoteSetup && { destination: remoteSetup.facts }),
-  };
+  const header = await experimentHeader('run', runId, opts, prepared, trace, {}, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
   writer.append(header);
   const total = points.length * vm.runs;
   say(
@@ -147,18 +112,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   );
 
   const finished: TrialRecord[] = [];
-  const progress = createProgress({
-    stream: ctx.stderr,
-    enabled: progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env),
-    quiet: Boolean(opts.quiet),
-    color: ctx.chalkErr.level > 0,
-    total,
-    label: 'run',
-    trialOf: () => vm.runs,
-  });
+  const { progress, release } = startProgress(ctx, opts, total, 'run', () => vm.runs);
   say = progress.log;
-  const stopOnAbort = () => progress.stop();
-  ctx.signal.addEventListener('abort', stopOnAbort, { once: true });
   try {
     await runSeries(runId, plan, writer, ctx.signal, {
       onTrialStart: progress.onTrialStart,
@@ -178,8 +133,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     }
     throw err;
   } finally {
-    progress.stop();
-    ctx.signal.removeEventListener('abort', stopOnAbort);
+    release();
     await remoteSetup?.cleanup();
   }
 

@@ -3,21 +3,10 @@
 // an interrupted compare resumes.
 
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { migdown, newTag, qemuPids, readJsonl, tagArgs, tmpDir, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { migdown, newTag, qemuPids, readJsonl, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
 
-const tags: string[] = [];
-afterEach(() => {
-  const left = tags.flatMap((t) => qemuPids(t));
-  tags.length = 0;
-  for (const pid of left) process.kill(pid, 'SIGKILL');
-  expect(left, 'QEMU processes left behind').toEqual([]);
-});
-function tag() {
-  const t = newTag();
-  tags.push(t);
-  return t;
-}
+const tag = useQemuTags();
 
 type Doc = {
   report: {

@@ -2,21 +2,10 @@
 
 import { execa } from 'execa';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { migdown, newTag, qemuPids, tagArgs, tmpDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { migdown, newTag, qemuPids, tagArgs, tmpDir, useQemuTags } from './helpers.js';
 
-const tags: string[] = [];
-afterEach(() => {
-  const left = tags.flatMap((t) => qemuPids(t));
-  tags.length = 0;
-  for (const pid of left) process.kill(pid, 'SIGKILL');
-  expect(left, 'QEMU processes left behind').toEqual([]);
-});
-function tag() {
-  const t = newTag();
-  tags.push(t);
-  return t;
-}
+const tag = useQemuTags();
 
 type Trial = {
   status: string;

@@ -2,7 +2,8 @@
 // Each test tags its QEMUs with `-name <tag>` so that leftover processes can be found
 // precisely even when other QEMUs run on the machine.
 
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+import { afterEach, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,7 @@ export function tagArgs(tag: string): string[] {
   return ['--qemu-arg=-name', `--qemu-arg=${tag}`];
 }
 
-export function migdown(args: string[], opts: { env?: Record<string, string> } = {}): ResultPromise<{ reject: false; all: true }> {
+export function migdown(args: string[], opts: { env?: Record<string, string> } = {}) {
   return execa('node', [CLI, ...args], {
     reject: false,
     all: true,
@@ -79,4 +80,23 @@ export function readJsonl(file: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * A tag maker for one test file: every QEMU a test tags must be gone after it. Leftovers are
+ * killed (so the next test runs clean) and fail the test that left them.
+ */
+export function useQemuTags(): () => string {
+  const tags: string[] = [];
+  afterEach(() => {
+    const left = tags.flatMap((t) => qemuPids(t));
+    tags.length = 0;
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    expect(left, 'QEMU processes left behind').toEqual([]);
+  });
+  return () => {
+    const t = newTag();
+    tags.push(t);
+    return t;
+  };
 }

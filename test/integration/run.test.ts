@@ -2,23 +2,10 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { kvmUsable, migdown, newTag, qemuPids, readJsonl, tagArgs, tmpDir, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { kvmUsable, migdown, newTag, qemuPids, readJsonl, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
 
-const tags: string[] = [];
-function tag(): string {
-  const t = newTag();
-  tags.push(t);
-  return t;
-}
-
-afterEach(() => {
-  // Whatever a test did, no QEMU of its own may remain; kill any (so later tests run) and fail.
-  const left = tags.flatMap((t) => qemuPids(t));
-  tags.length = 0;
-  for (const pid of left) process.kill(pid, 'SIGKILL');
-  expect(left, 'QEMU processes left behind').toEqual([]);
-});
+const tag = useQemuTags();
 
 const accel = kvmUsable ? 'kvm' : 'tcg';
 

@@ -82,7 +82,7 @@ function record(index: number, extra: Partial<TrialRecord> = {}): TrialRecord {
     accel: 'kvm',
     startedAt: '2025-01-01T00:00:00Z',
     wallMs: 4000,
-    info: { status: 'completed', downtimeMs: 12.5, totalTimeMs: 900 },
+    info: { status: 'completed', downtimeMs: 12.5, totalTimeMs: 900, unknown: [] },
     monitor: [],
     sourceArgv: [],
     destinationArgv: [],
@@ -93,6 +93,7 @@ function record(index: number, extra: Partial<TrialRecord> = {}): TrialRecord {
 
 const sample: ProgressSample = { atMs: 1 };
 const migrating: MigrationInfo = {
+  unknown: [],
   status: 'active',
   transferredRamBytes: 100 * 2 ** 20,
   remainingRamBytes: 154 * 2 ** 20,
@@ -194,7 +195,7 @@ describe('progress on a terminal (enabled)', () => {
     const p = make(f);
     p.onTrialStart(planned(1), 1, 2);
     p.onPhase('migrating');
-    p.onSample(sample, { status: 'postcopy-active', transferredRamBytes: 3 * 2 ** 20, totalRamBytes: 4 * 2 ** 20, throughputMbps: 37.54 });
+    p.onSample(sample, { status: 'postcopy-active', transferredRamBytes: 3 * 2 ** 20, totalRamBytes: 4 * 2 ** 20, throughputMbps: 37.54, unknown: [] });
     vi.advanceTimersByTime(200);
     expect(screen(f.text()).rows[1]).toBe('  migrating (postcopy-active) 75% of 4.0 MiB · 37.5 Mbps');
     p.stop();
