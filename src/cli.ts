@@ -8,11 +8,6 @@ import { killAllRemoteQemuSync, stopAllRemoteQemu } from './remote/ssh.js';
 import { colorEnabled, makeChalk } from './render/style.js';
 import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
-import { runCommand } from './commands/run.js';
-import { parseCommand } from './commands/parse.js';
-import { compareCommand } from './commands/compare.js';
-import { reportCommand } from './commands/report.js';
-import { scenariosCommand } from './commands/scenarios.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -26,10 +21,26 @@ Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_
 
 type CommandFactory = (ctx: CommandContext, setResult: (p: Promise<number>) => void) => Command;
 
-/** The flat command table. */
-const COMMANDS: CommandFactory[] = [runCommand, compareCommand, reportCommand, scenariosCommand, parseCommand];
+/**
+ * The flat command table. Each module is imported only when its command is used (or for the
+ * top-level help): a command's start-up time is then its own dependencies', not everyone's.
+ */
+const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  compare: async () => (await import('./commands/compare.js')).compareCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  scenarios: async () => (await import('./commands/scenarios.js')).scenariosCommand,
+  parse: async () => (await import('./commands/parse.js')).parseCommand,
+};
 
-export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
+/** The factories needed for this argv: the named command's, or all of them for help. */
+async function factoriesFor(argv: string[]): Promise<CommandFactory[]> {
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  if (name && name in COMMANDS) return [await COMMANDS[name]!()];
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
+
+export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void, factories: CommandFactory[]): Command {
   const program = new Command('migdown')
     .description('Reproduce QEMU live-migration downtime claims on real QEMU')
     .version(MIGDOWN_VERSION)
@@ -41,7 +52,7 @@ export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>
       outputError: (s, write) => write(`migdown: ${s.replace(/^error: /, '')}`),
     })
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const factory of COMMANDS) {
+  for (const factory of factories) {
     const cmd = factory(ctx, setResult);
     // addCommand does not pass on exitOverride/configureOutput the way .command() does.
     cmd.copyInheritedSettings(program);
@@ -90,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let pending: Promise<number> | undefined;
   try {
-    const program = buildProgram(ctx, (p) => (pending = p));
+    const program = buildProgram(ctx, (p) => (pending = p), await factoriesFor(argv));
     await program.parseAsync(argv);
     if (!pending) return EXIT.ok;
     return await pending;

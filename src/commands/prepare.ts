@@ -5,14 +5,11 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
-import { hostFacts } from '../qemu/probe.js';
+import { hostFacts, probeKvm } from '../qemu/probe.js';
 import { createProgress, progressEnabled, type Progress } from '../render/progress.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
-import { probeKvm } from '../qemu/probe.js';
-import { applyScenario, scenarioOptionValues } from '../scenario/apply.js';
-import { loadScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 
@@ -24,6 +21,8 @@ export interface Prepared {
 export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' | 'compare', env: NodeJS.ProcessEnv): Promise<Prepared> {
   let scenario: Prepared['scenario'];
   if (opts.scenario) {
+    // yaml and zod load only for scenarios: every other command starts faster without them.
+    const [{ loadScenario }, { applyScenario, scenarioOptionValues }] = await Promise.all([import('../scenario/load.js'), import('../scenario/apply.js')]);
     scenario = await loadScenario(opts.scenario);
     applyScenario(cmd, opts as unknown as Record<string, unknown>, scenarioOptionValues(scenario.scenario, command, scenario.file, env));
   }

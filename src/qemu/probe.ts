@@ -2,7 +2,7 @@
 
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, open, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,9 +35,20 @@ export async function which(name: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** One reused 1 MiB buffer: a stream would allocate a chunk per read of an 18 MB binary. */
 async function sha256(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fh = await open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return hash.digest('hex');
 }
 
@@ -50,6 +61,9 @@ export async function probeQemu(binary: string, option = '--qemu'): Promise<Qemu
         : `${option}: ${binary} not found on PATH; ${QEMU_PACKAGE_HINT}`,
     );
   }
+  // Hash while --version runs: both are on the way to every first trial.
+  const hashing = sha256(resolved);
+  hashing.catch(() => undefined);
   const r = await execa(resolved, ['--version'], { reject: false, timeout: 15_000, stdin: 'ignore' });
   const versionLine = String(r.stdout ?? '').split('\n')[0] ?? '';
   const version = parseQemuVersion(versionLine);
@@ -57,7 +71,7 @@ export async function probeQemu(binary: string, option = '--qemu'): Promise<Qemu
     const why = (String(r.stderr ?? '').trim().split('\n')[0] ?? '') || versionLine || r.shortMessage || 'no output';
     throw new UsageError(`${option}: ${resolved} does not look like QEMU (--version: ${why})`);
   }
-  return { path: resolved, version: versionString(version), versionLine, sha256: await sha256(resolved) };
+  return { path: resolved, version: versionString(version), versionLine, sha256: await hashing };
 }
 
 export interface KvmProbe {

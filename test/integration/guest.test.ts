@@ -26,8 +26,10 @@ describe('the built-in guest', () => {
     for (const t of r.trials) {
       expect(t.status).toBe('completed');
       expect(t.guest.observedDowntimeMs).toBeDefined();
-      // Heartbeats are 1 ms apart: the gap can undershoot QEMU's figure by at most that.
-      expect(t.guest.observedDowntimeMs!).toBeGreaterThanOrEqual(t.info.downtimeMs - t.guest.heartbeatPeriodMs);
+      // The guest's gap contains QEMU's pause, except for what QEMU's clock adds on the source
+      // after the destination already runs (completion bookkeeping), and the resolution of a
+      // heartbeat's arrival time: a period each side, plus a millisecond of slack.
+      expect(t.guest.observedDowntimeMs!).toBeGreaterThanOrEqual(t.info.downtimeMs - 2 * t.guest.heartbeatPeriodMs - 1);
       expect(t.guest.baselineGapMs?.n).toBeGreaterThan(50);
       expect(t.guest.readyAfterMs).toBeGreaterThan(0);
     }
