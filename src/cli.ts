@@ -35,8 +35,10 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
 
 /** The factories needed for this argv: the named command's, or all of them for help. */
 async function factoriesFor(argv: string[]): Promise<CommandFactory[]> {
-  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  const args = argv.slice(2);
+  const name = args.find((a) => !a.startsWith('-'));
   if (name && name in COMMANDS) return [await COMMANDS[name]!()];
+  if (!name && args.length > 0 && args.every((a) => a === '--version' || a === '-V')) return [];
   return Promise.all(Object.values(COMMANDS).map((load) => load()));
 }
 

@@ -220,7 +220,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   );
 
   const trials = [...had];
-  const { progress, release } = startProgress(ctx, opts, plan.length, 'compare', (t) => (t.warmup ? warmup : vm.runs));
+  const { progress, release } = await startProgress(ctx, opts, plan.length, 'compare', (t) => (t.warmup ? warmup : vm.runs));
   say = progress.log;
   try {
     await runSeries(header.runId, plan, writer, ctx.signal, {

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeKvm } from '../qemu/probe.js';
-import { createProgress, progressEnabled, type Progress } from '../render/progress.js';
+import { createProgress, loadLiveDisplay, progressEnabled, type Progress } from '../render/progress.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
@@ -144,10 +144,18 @@ export async function experimentHeader(
  * finished trials, the interrupted message) starts on a clean line. Use `progress.log` for
  * progress lines from here on.
  */
-export function startProgress(ctx: CommandContext, opts: RawVmOptions, total: number, label: 'run' | 'compare', trialOf: (t: TrialRecord) => number): { progress: Progress; release(): void } {
+export async function startProgress(
+  ctx: CommandContext,
+  opts: RawVmOptions,
+  total: number,
+  label: 'run' | 'compare',
+  trialOf: (t: TrialRecord) => number,
+): Promise<{ progress: Progress; release(): void }> {
+  const enabled = progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env);
+  if (enabled) await loadLiveDisplay();
   const progress = createProgress({
     stream: ctx.stderr,
-    enabled: progressEnabled(ctx.stderr, { quiet: opts.quiet }, ctx.env),
+    enabled,
     quiet: Boolean(opts.quiet),
     color: ctx.chalkErr.level > 0,
     total,

@@ -112,7 +112,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   );
 
   const finished: TrialRecord[] = [];
-  const { progress, release } = startProgress(ctx, opts, total, 'run', () => vm.runs);
+  const { progress, release } = await startProgress(ctx, opts, total, 'run', () => vm.runs);
   say = progress.log;
   try {
     await runSeries(runId, plan, writer, ctx.signal, {

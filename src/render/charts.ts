@@ -12,6 +12,7 @@ import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { pointKey } from '../bench/sweep.js';
 import { METRIC_DEFS, type MetricKey } from '../stats/report.js';
 import { DEFAULT_LABELS } from './compare-mail.js';
+import { summarizeBreakdowns } from '../trace/breakdown.js';
 
 export interface ChartSpec {
   /** file-name safe and unique within one call: "distribution", "sweep-max-bandwidth", "progress-1-a-3" */
@@ -369,11 +370,54 @@ function progressSpecs(header: RunHeader, trials: readonly TrialRecord[], titles
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// (d) the pause's anatomy: one stacked bar per variant, the median of each phase
+
+function breakdownSpec(header: RunHeader, trials: readonly TrialRecord[], titles: Array<{ label: string; title: string }>): ChartSpec | undefined {
+  const done = measured(header, trials).filter((t) => t.breakdown?.available);
+  if (done.length === 0) return undefined;
+  const rows: Array<{ variant: string; phase: string; order: number; ms: number }> = [];
+  const phaseOrder: string[] = [];
+  for (const { label, title } of titles) {
+    const summary = summarizeBreakdowns(done.filter((t) => t.variant === label).map((t) => t.breakdown!));
+    for (const p of summary.phases) {
+      if (!phaseOrder.includes(p.name)) phaseOrder.push(p.name);
+      rows.push({ variant: title, phase: p.name, order: phaseOrder.indexOf(p.name), ms: p.medianMs });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    name: 'breakdown',
+    title: 'Where the pause goes (median of each phase, QEMU tracepoints)',
+    spec: {
+      $schema: SCHEMA,
+      config: CONFIG,
+      width: 560,
+      height: { step: 28 },
+      data: { values: rows },
+      mark: { type: 'bar', tooltip: true },
+      encoding: {
+        y: { field: 'variant', type: 'nominal', title: null, sort: titles.map((t) => t.title) },
+        x: { field: 'ms', type: 'quantitative', title: 'ms', stack: 'zero' },
+        color: {
+          field: 'phase',
+          type: 'nominal',
+          title: 'phase',
+          sort: phaseOrder,
+          scale: { range: PALETTE },
+          legend: { orient: 'bottom', columns: 2, labelLimit: 320 },
+        },
+        order: { field: 'order', type: 'quantitative' },
+      },
+    } as TopLevelSpec,
+  };
+}
+
 /** Every chart the results support, as Vega-Lite specs. Pure: nothing is rendered here. */
 export function buildChartSpecs(header: RunHeader, trials: readonly TrialRecord[], opts: ChartOptions = {}): ChartSpec[] {
   const titles = variantTitles(header, trials.filter((t) => t.runId === header.runId), opts.labels);
   const specs = [
-    ...[distributionSpec(header, trials, titles)].filter((s): s is ChartSpec => s !== undefined),
+    ...[distributionSpec(header, trials, titles), breakdownSpec(header, trials, titles)].filter((s): s is ChartSpec => s !== undefined),
     ...sweepSpecs(header, trials, titles),
     ...progressSpecs(header, trials, titles),
   ];

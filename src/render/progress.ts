@@ -10,7 +10,15 @@
 // never hidden, and every frame ends with a newline, so however the process ends (even a
 // second Ctrl-C that exits without stop()) the shell prompt starts on a clean line.
 
-import { createLogUpdate } from 'log-update';
+import type { createLogUpdate as CreateLogUpdate } from 'log-update';
+
+// log-update takes a tenth of a second to load: only a terminal that shows the live area pays it.
+let createLogUpdate: typeof CreateLogUpdate | undefined;
+
+/** Load what the live area needs; call before createProgress with `enabled: true`. */
+export async function loadLiveDisplay(): Promise<void> {
+  createLogUpdate ??= (await import('log-update')).createLogUpdate;
+}
 import type { PlannedTrial, SeriesHooks } from '../bench/series.js';
 import type { ProgressSample, TrialRecord } from '../bench/types.js';
 import type { MigrationInfo } from '../qemu/info-migrate.js';
@@ -134,7 +142,8 @@ export function createProgress(opts: ProgressOptions): Progress {
     write: (chunk: string) => stream.write(chunk),
   };
   // Only created when drawing; showCursor leaves the cursor alone (hiding it would need restoring on every exit path).
-  const update = live ? createLogUpdate(target as unknown as NodeJS.WritableStream, { showCursor: true }) : undefined;
+  if (live && !createLogUpdate) throw new Error('createProgress: call loadLiveDisplay() first');
+  const update = live ? createLogUpdate!(target as unknown as NodeJS.WritableStream, { showCursor: true }) : undefined;
 
   const plain = (line: string) => {
     if (!quiet) stream.write(`${line}\n`);

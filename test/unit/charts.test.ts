@@ -268,3 +268,21 @@ describe('SVG rendering', () => {
     expect(jitter(3)).toBe(jitter(3));
   });
 });
+
+describe('pause breakdown chart', () => {
+  it('stacks the median of each phase per variant, from a compare recorded with QEMU 10.0 tracepoints', async () => {
+    const content = parseResults(readFileSync(new URL('../fixtures/results/compare-breakdown.jsonl', import.meta.url), 'utf8'));
+    const header = content.headers[0]!;
+    const specs = buildChartSpecs(header, content.trials);
+    const chart = specs.find((s) => s.name === 'breakdown');
+    expect(chart).toBeDefined();
+    const values = (chart!.spec as unknown as { data: { values: Array<{ variant: string; phase: string; ms: number }> } }).data.values;
+    expect(new Set(values.map((v) => v.variant))).toEqual(new Set(['without this patch', 'with this patch']));
+    expect(values.some((v) => v.phase === 'destination finishes loading')).toBe(true);
+    const svg = (await renderChartsSvg(header, content.trials)).find((c) => c.name === 'breakdown')!.svg;
+    expect(svg.startsWith('<svg')).toBe(true);
+    // no breakdown chart without tracepoints
+    const small = parseResults(readFileSync(FIXTURE, 'utf8'));
+    expect(buildChartSpecs(small.headers[0]!, small.trials).some((s) => s.name === 'breakdown')).toBe(false);
+  });
+});
