@@ -38,10 +38,17 @@ export function describeExit(code: number | null | undefined, signal: string | n
   return `exited with code ${code ?? 'unknown'}`;
 }
 
+/**
+ * The command line that runs `cmd` with PDEATHSIG=KILL where setpriv exists: the child dies
+ * with migdown even when migdown is SIGKILLed. Used for QEMU and for ssh sessions alike.
+ */
+export function withDeathSignal(cmd: string[]): [string, string[]] {
+  const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
+  return [full[0]!, full.slice(1)];
+}
+
 export function spawnQemu(role: string, binary: string, argv: string[], env?: Record<string, string>): QemuProcess {
-  const [file, args] = SETPRIV
-    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...argv]]
-    : [binary, argv];
+  const [file, args] = withDeathSignal([binary, ...argv]);
   let stderrText = '';
   const child: ResultPromise = execa(file, args, {
     stdin: 'ignore',

@@ -24,12 +24,11 @@
 // a SIGKILLed migdown closes the connection, which stops the remote QEMU (EOF above).
 
 import { execa, type ResultPromise } from 'execa';
-import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { UsageError } from '../errors.js';
-import { describeExit, type ExitInfo, type QemuProcess } from '../qemu/process.js';
+import { describeExit, withDeathSignal, type ExitInfo, type QemuProcess } from '../qemu/process.js';
 
 // ---------------------------------------------------------------------------------------
 // Host specs and ssh argv (pure)
@@ -314,14 +313,6 @@ export function remoteWrapperCommand(qemuPath: string, argv: string[], heartbeat
 
 // ---------------------------------------------------------------------------------------
 // One-shot remote commands
-
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-
-/** Prefix so the local process dies with migdown (PDEATHSIG), as spawnQemu does for QEMU. */
-function withDeathSignal(cmd: string[]): [string, string[]] {
-  const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
-  return [full[0]!, full.slice(1)];
-}
 
 export interface RemoteResult {
   exitCode: number | undefined;

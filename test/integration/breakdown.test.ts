@@ -8,13 +8,13 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HmpClient } from '../../src/qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus } from '../../src/qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../../src/qemu/process.js';
 import { computeBreakdown, hasDowntimeTracepoints, traceArgs } from '../../src/trace/breakdown.js';
 import { freeLoopbackPort } from '../../src/util/net.js';
-import { kvmUsable, newTag, qemuPids, tmpDir } from './helpers.js';
+import { kvmUsable, tmpDir, useQemuTags } from './helpers.js';
 
 // An explicit MIGDOWN_TRACE_QEMU is the only candidate: whoever sets it means that binary.
 const CANDIDATES = process.env.MIGDOWN_TRACE_QEMU
@@ -47,22 +47,13 @@ const skipReason = qemu ? '' : ` — SKIPPED: no QEMU with the vmstate_downtime 
 if (!qemu) console.warn(`breakdown integration test${skipReason}; scripts/fetch-qemu.sh bookworm-backports DIR gets one`);
 
 const accel = kvmUsable ? 'kvm' : 'tcg';
-const tags: string[] = [];
-
-afterEach(() => {
-  // Whatever a test did, no QEMU of its own may remain; kill any (so later tests run) and fail.
-  const left = tags.flatMap((t) => qemuPids(t));
-  tags.length = 0;
-  for (const pid of left) process.kill(pid, 'SIGKILL');
-  expect(left, 'QEMU processes left behind').toEqual([]);
-});
+const tagFor = useQemuTags();
 
 describe.skipIf(!qemu)(`downtime breakdown on a real migration (${accel})${skipReason}`, () => {
   it('traces both QEMUs, and the phases add up to the end-to-end pause within 1 ms', async () => {
     const binary = qemu!;
     const dir = tmpDir();
-    const tag = newTag();
-    tags.push(tag);
+    const tag = tagFor();
     const port = await freeLoopbackPort();
     const srcLog = path.join(dir, 'src.trace.log');
     const dstLog = path.join(dir, 'dst.trace.log');
