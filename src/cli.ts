@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   report: async () => (await import('./commands/report.js')).reportCommand,
   scenarios: async () => (await import('./commands/scenarios.js')).scenariosCommand,
   parse: async () => (await import('./commands/parse.js')).parseCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
 };
 
 /** The factories needed for this argv: the named command's, or all of them for help. */

@@ -1,0 +1,70 @@
+// `migdown doctor`: what this host and QEMU can do, before anyone waits for a benchmark.
+// Each line is one fact with ok / note / problem; problems make the exit code 1.
+
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { Command } from 'commander';
+import { EXIT } from '../errors.js';
+import { probeDirtyRing, probeFeatures, probeTracepoints } from '../qemu/features.js';
+import { hostFacts, probeKvm, probeQemu } from '../qemu/probe.js';
+import { GUEST_PAYLOAD } from '../guest/builtin.js';
+import { formatBytes } from '../util/units.js';
+import type { CommandContext } from './context.js';
+
+type Level = 'ok' | 'note' | 'problem';
+
+export function doctorCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
+  return new Command('doctor')
+    .description('check this host and QEMU: KVM, monitor commands, capabilities, tracepoints')
+    .option('--qemu <path>', 'QEMU binary (env MIGDOWN_QEMU)', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64')
+    .action((opts: { qemu: string }) => setResult(doctor(opts, ctx)));
+}
+
+async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<number> {
+  const c = ctx.chalk;
+  let problems = 0;
+  const say = (level: Level, what: string, detail: string) => {
+    if (level === 'problem') problems++;
+    const mark = level === 'ok' ? c.green('ok     ') : level === 'note' ? c.yellow('note   ') : c.red('problem');
+    ctx.stdout.write(`${mark} ${what}: ${detail}\n`);
+  };
+
+  const host = await hostFacts();
+  say('ok', 'host', `${host.cpuModel}, ${host.cpus} CPUs, ${formatBytes(host.memBytes)} (${formatBytes(os.freemem())} free), ${host.kernel}`);
+  const kvm = await probeKvm();
+  say(kvm.usable ? 'ok' : 'note', 'KVM', kvm.usable ? kvm.reason : `${kvm.reason}; runs will use TCG, whose downtimes are not KVM downtimes`);
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
+  say(setpriv ? 'ok' : 'note', 'setpriv', setpriv ? 'QEMU dies with migdown even on kill -9' : 'missing (util-linux): a migdown killed with -9 would leave its QEMUs running');
+  say(existsSync(GUEST_PAYLOAD) ? 'ok' : 'problem', 'built-in guest', existsSync(GUEST_PAYLOAD) ? GUEST_PAYLOAD : `${GUEST_PAYLOAD} is missing`);
+
+  let qemu;
+  try {
+    qemu = await probeQemu(opts.qemu);
+  } catch (err) {
+    say('problem', 'QEMU', (err as Error).message.replace(/^--qemu: /, ''));
+    return EXIT.failure;
+  }
+  say('ok', 'QEMU', `${qemu.versionLine} (${qemu.path})`);
+  const f = await probeFeatures(qemu);
+  const legacy = f.commands.has('migrate_set_speed');
+  say('ok', 'monitor', legacy ? 'migrate_set_speed / migrate_set_downtime (as in the seed)' : 'migrate_set_parameter max-bandwidth / downtime-limit');
+  for (const [cap, why] of [
+    ['multifd', 'multifd scenario'],
+    ['postcopy-ram', 'postcopy scenario'],
+    ['auto-converge', 'auto-converge scenario'],
+  ] as const) {
+    say(f.capabilities.has(cap) ? 'ok' : 'note', `capability ${cap}`, f.capabilities.has(cap) ? 'available' : `not in this QEMU (the ${why} will be skipped)`);
+  }
+  say(
+    f.commands.has('calc_dirty_rate') ? 'ok' : 'note',
+    'calc_dirty_rate',
+    f.commands.has('calc_dirty_rate') ? "the guest's dirty rate is measured" : 'not in this QEMU: requested dirty rates are not measured',
+  );
+  const traced = await probeTracepoints(qemu);
+  say(traced ? 'ok' : 'note', 'downtime tracepoints', traced ? 'pause breakdown available' : 'not in this QEMU (10.0 or later has them): no pause breakdown');
+  if (kvm.usable) {
+    const ring = await probeDirtyRing(qemu);
+    say(ring.ok ? 'ok' : 'note', 'KVM dirty ring', ring.ok ? 'available' : ring.reason);
+  }
+  return problems ? EXIT.failure : EXIT.ok;
+}
