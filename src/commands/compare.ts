@@ -11,13 +11,12 @@ import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
-import { writeArtifacts } from '../render/artifacts.js';
-import { FORMATS, renderResults, type Format } from '../render/results.js';
+import { FORMATS, type Format } from '../render/results.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
-import { checkGates, checkGatesPerPoint, addGateOptions, type RawGateOptions } from './gates.js';
-import { checkMigrationSettings, experimentHeader, prepare, startProgress, unmetRequirements } from './prepare.js';
+import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
+import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
 import { pointKey } from '../bench/sweep.js';
@@ -243,15 +242,5 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     await remoteSetup?.cleanup();
   }
 
-  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
-  if (format !== 'json') say(`results: ${outFile}`);
-  for (const line of await writeArtifacts(header, trials, opts)) say(line);
-
-  const gate = checkGatesPerPoint(opts, header, trials);
-  if (gate) {
-    ctx.stderr.write(`migdown: ${gate}\n`);
-    return EXIT.failure;
-  }
-  const measured = trials.filter((t) => !t.warmup);
-  return measured.every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
+  return finishExperiment(ctx, opts, format, header, trials, outFile, say);
 }

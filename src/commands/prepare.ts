@@ -2,7 +2,10 @@
 // points, and a check that the QEMUs and host can do what was asked.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
+import { writeArtifacts } from '../render/artifacts.js';
+import { renderResults, type Format } from '../render/results.js';
+import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeKvm } from '../qemu/probe.js';
@@ -171,4 +174,29 @@ export async function startProgress(
       ctx.signal.removeEventListener('abort', stopOnAbort);
     },
   };
+}
+
+/**
+ * What `run` and `compare` do once the series is over: print the results in the chosen format,
+ * write the artifacts asked for, apply the gates. Returns the exit code: 1 for a tripped gate
+ * or a measured trial that did not complete.
+ */
+export async function finishExperiment(
+  ctx: CommandContext,
+  opts: RawVmOptions & RawGateOptions,
+  format: Format,
+  header: RunHeader,
+  trials: TrialRecord[],
+  outFile: string,
+  say: (line: string) => void,
+): Promise<number> {
+  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
+  if (format !== 'json') say(`results: ${outFile}`);
+  for (const line of await writeArtifacts(header, trials, opts)) say(line);
+  const gate = checkGatesPerPoint(opts, header, trials);
+  if (gate) {
+    ctx.stderr.write(`migdown: ${gate}\n`);
+    return EXIT.failure;
+  }
+  return trials.filter((t) => !t.warmup).every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
 }

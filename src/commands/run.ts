@@ -12,12 +12,11 @@ import { probeTracepoints } from '../qemu/features.js';
 import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../bench/trial.js';
 import { setupRemote } from './remote-setup.js';
-import { writeArtifacts } from '../render/artifacts.js';
-import { FORMATS, renderResults, type Format } from '../render/results.js';
+import { FORMATS, type Format } from '../render/results.js';
 import { renderRunTable } from '../render/run-table.js';
 import type { CommandContext } from './context.js';
-import { addGateOptions, checkGatesPerPoint, checkGates, type RawGateOptions } from './gates.js';
-import { checkMigrationSettings, experimentHeader, prepare, startProgress, unmetRequirements } from './prepare.js';
+import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
+import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 
 interface RawRunOptions extends RawVmOptions, RawGateOptions {
@@ -137,13 +136,5 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     await remoteSetup?.cleanup();
   }
 
-  ctx.stdout.write(`${renderResults(format, header, finished, ctx.chalk, {}, { resultsFile: outFile })}\n`);
-  if (format !== 'json') say(`results: ${outFile}`);
-  for (const line of await writeArtifacts(header, finished, opts)) say(line);
-  const gate = checkGatesPerPoint(opts, header, finished);
-  if (gate) {
-    ctx.stderr.write(`migdown: ${gate}\n`);
-    return EXIT.failure;
-  }
-  return finished.every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
+  return finishExperiment(ctx, opts, format, header, finished, outFile, say);
 }
