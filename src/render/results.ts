@@ -14,6 +14,8 @@ import { summarizeBreakdowns } from '../trace/breakdown.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
 import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';
 import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+import { assessNoise, type NoiseAssessment } from '../stats/noise.js';
+import { noiseLines } from './noise.js';
 
 export const FORMATS = ['table', 'mail', 'markdown', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -44,6 +46,8 @@ export function renderResults(
   extra: Record<string, unknown> = {},
 ): string {
   const build = (h: RunHeader, ts: TrialRecord[]) => buildReport(h, ts, opts);
+  const noise = assessNoise(header, trials);
+  const text = textNoise(noise, chalk);
   const swept = trials.some((t) => t.point && Object.keys(t.point).length > 0);
   if (swept) {
     // Each point's report describes the setup: its RAM is the swept list, not the first point's.
@@ -51,15 +55,15 @@ export function renderResults(
     const groups = groupByPoint({ ...header, config }, trials, build);
     switch (format) {
       case 'table':
-        return renderSweepTable(header, groups, chalk);
+        return [renderSweepTable(header, groups, chalk), ...text.table].join('\n');
       case 'mail':
-        return renderSweepMail(header, groups);
+        return [renderSweepMail(header, groups), ...text.mail].join('\n');
       case 'markdown':
-        return renderSweepMarkdown(header, groups);
+        return [renderSweepMarkdown(header, groups), ...text.markdown].join('\n');
       case 'csv':
         return renderSweepCsv(header, groups);
       case 'json':
-        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), trials, ...extra }, null, 2);
+        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), noise, trials, ...extra }, null, 2);
     }
   }
   const report = build(header, trials);
@@ -68,16 +72,22 @@ export function renderResults(
   switch (format) {
     case 'table': {
       const body = header.command === 'run' ? renderRunTable(header, trials, chalk) : renderCompareTable(report, chalk);
-      return [body, ...renderBreakdownText(header, trials, false), ...published.map((l) => chalk.cyan(l))].join('\n');
+      return [body, ...renderBreakdownText(header, trials, false), ...published.map((l) => chalk.cyan(l)), ...text.table].join('\n');
     }
     case 'mail':
       return [
         renderMail(report).replace(/\n+$/, ''),
         ...renderBreakdownText(header, trials, true),
         ...published.flatMap((l) => ['', ...wrap(toAscii(l), MAIL_WIDTH)]),
+        ...text.mail,
       ].join('\n');
     case 'markdown':
-      return [renderMarkdown(report).replace(/\n+$/, ''), ...renderBreakdownMarkdown(header, trials), ...published.map((l) => `\n${l}`)].join('\n');
+      return [
+        renderMarkdown(report).replace(/\n+$/, ''),
+        ...renderBreakdownMarkdown(header, trials),
+        ...published.map((l) => `\n${l}`),
+        ...text.markdown,
+      ].join('\n');
     case 'csv': {
       // Published figures as rows of the same shape: the variant says whose they are.
       const keyOf = (label: string) => report.metrics.find((m) => m.label === label)?.key ?? label;
@@ -105,6 +115,7 @@ export function renderResults(
           ...(header.command === 'run' && { summary: summarizeRun(trials) }),
           report,
           ...(refs.length && { references: refs }),
+          noise,
           breakdowns: header.variants.map((v) => ({
             variant: v.label,
             summary: summarizeBreakdowns(trials.filter((t) => t.variant === v.label && !t.warmup && t.breakdown).map((t) => t.breakdown!)),
@@ -116,4 +127,24 @@ export function renderResults(
         2,
       );
   }
+}
+
+/** The noise floor and the noisy-host warning in each text format. */
+function textNoise(noise: NoiseAssessment, chalk: ChalkInstance): { table: string[]; mail: string[]; markdown: string[] } {
+  const { floor, warning } = noiseLines(noise);
+  return {
+    table: [...(floor ? [chalk.dim(floor)] : []), ...(warning ? [chalk.yellow(warning)] : [])],
+    mail: [floor, warning].flatMap((l) => (l ? ['', ...wrap(toAscii(l), MAIL_WIDTH)] : [])),
+    markdown: [...(floor ? ['', floor] : []), ...(warning ? ['', `> **${warning.replace(/^Warning: /, 'Warning:** ')}`] : [])],
+  };
+}
+
+/**
+ * Lines for stderr: the noisy-host warning, for the formats whose stdout is for machines
+ * (csv, json carry the assessment as data or not at all).
+ */
+export function noiseNotes(format: Format, header: RunHeader, trials: TrialRecord[]): string[] {
+  if (format !== 'csv' && format !== 'json') return [];
+  const { warning } = assessNoise(header, trials);
+  return warning ? [`warning: ${warning}`] : [];
 }
