@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import { writeArtifacts } from '../render/artifacts.js';
+import { terminalColumns } from '../render/fit.js';
 import { noiseNotes, renderResults, type Format } from '../render/results.js';
 import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
@@ -194,7 +195,7 @@ export async function finishExperiment(
   outFile: string,
   say: (line: string) => void,
 ): Promise<number> {
-  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
+  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) }, { resultsFile: outFile })}\n`);
   for (const note of noiseNotes(format, header, trials)) ctx.stderr.write(`migdown: ${note}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
   for (const line of await writeArtifacts(header, trials, opts)) say(line);

@@ -31,6 +31,7 @@ import {
 import { referenceRows, referencesOf, type Reference, type ReferenceRow } from './reference.js';
 import { buildReport, type RenderOptions } from './results.js';
 import { groupByPoint } from './sweep.js';
+import { plural } from '../util/plural.js';
 
 export interface HtmlReportOptions extends RenderOptions {
   /** column titles, overriding the variants' labels (as the tables' labels option does) */
@@ -172,7 +173,7 @@ function noteItems(report: CompareReport, labels: string[]): string[] {
   report.variants.forEach((v, i) => {
     if (v.failed === 0) return;
     const who = `<strong>${e(labels[i] ?? v.label)}</strong>`;
-    const head = v.allFailed ? `${who}: all ${v.trials} migrations failed` : `${who}: ${v.failed} of ${v.trials} migrations did not complete`;
+    const head = v.allFailed ? `${who}: all ${plural(v.trials, 'migration')} failed` : `${who}: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
     const reasons = v.failures.map((g) => `${g.count}&times; ${g.status === 'failed' ? 'QEMU said' : e(g.status)}: <code>${e(g.reason)}</code>`);
     items.push(`${head}: ${reasons.join('; ')}`);
   });

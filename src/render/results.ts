@@ -2,9 +2,10 @@
 // `compare` and `report`: so `report FILE` prints exactly what the live command printed.
 
 import type { ChalkInstance } from 'chalk';
+import { median } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { buildCompareReport, type CompareReport } from '../stats/report.js';
-import { CSV_COLUMNS, csvField, renderCsv } from './compare-csv.js';
+import { csvRow, renderCsv, snakeCase } from './compare-csv.js';
 import { renderMail } from './compare-mail.js';
 import { renderMarkdown } from './compare-markdown.js';
 import { renderCompareTable } from './compare-table.js';
@@ -24,6 +25,8 @@ export interface RenderOptions {
   /** bootstrap seed; by default the one the header recorded, so re-rendering is identical */
   seed?: number;
   confidence?: number;
+  /** the terminal's width, which the table format fits (terminalColumns()); none: as wide as it takes */
+  columns?: number;
 }
 
 export function reportSeed(header: RunHeader, opts: RenderOptions = {}): number {
@@ -55,7 +58,7 @@ export function renderResults(
     const groups = groupByPoint({ ...header, config }, trials, build);
     switch (format) {
       case 'table':
-        return [renderSweepTable(header, groups, chalk), ...text.table].join('\n');
+        return [renderSweepTable(header, groups, chalk, opts.columns), ...text.table].join('\n');
       case 'mail':
         return [renderSweepMail(header, groups), ...text.mail].join('\n');
       case 'markdown':
@@ -71,8 +74,8 @@ export function renderResults(
   const published = referenceText(refs);
   switch (format) {
     case 'table': {
-      const body = header.command === 'run' ? renderRunTable(header, trials, chalk) : renderCompareTable(report, chalk);
-      return [body, ...renderBreakdownText(header, trials, false), ...published.map((l) => chalk.cyan(l)), ...text.table].join('\n');
+      const body = header.command === 'run' ? renderRunTable(header, trials, chalk, opts.columns) : renderCompareTable(report, chalk, opts.columns);
+      return [body, ...renderBreakdownText(header, trials, false, opts.columns), ...published.map((l) => chalk.cyan(l)), ...text.table].join('\n');
     }
     case 'mail':
       return [
@@ -90,20 +93,23 @@ export function renderResults(
       ].join('\n');
     case 'csv': {
       // Published figures as rows of the same shape: the variant says whose they are.
-      const keyOf = (label: string) => report.metrics.find((m) => m.label === label)?.key ?? label;
+      const keyOf = (label: string) => snakeCase(report.metrics.find((m) => m.label === label)?.key ?? label);
       const rows = refs.flatMap((r) =>
-        r.pairs.map((p) => {
-          const row: Record<string, string | number> = { run_id: report.runId, metric: keyOf(r.metricLabel), variant: `${p.label} (published: ${r.source})`, median_ms: p.published };
-          return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
-        }),
+        r.pairs.map((p) => csvRow({ run_id: report.runId, metric: keyOf(r.metricLabel), variant: `${p.label} (published: ${r.source})`, median_ms: p.published })),
       );
       // Each phase of the pause as a metric row of its own: "phase:src-downtime-start>src-vm-stopped".
       for (const v of header.variants) {
         const bs = trials.filter((t) => t.variant === v.label && !t.warmup && t.breakdown?.available).map((t) => t.breakdown!);
         if (!bs.length) continue;
         for (const p of summarizeBreakdowns(bs).phases) {
-          const row: Record<string, string | number> = { run_id: report.runId, metric: `phase:${p.key}`, variant: v.label, n: p.n, median_ms: p.medianMs, min_ms: p.minMs, max_ms: p.maxMs };
-          rows.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
+          rows.push(csvRow({ run_id: report.runId, metric: `phase:${p.key}`, variant: v.label, n: p.n, median_ms: p.medianMs, min_ms: p.minMs, max_ms: p.maxMs }));
+        }
+      }
+      // The noise floor: each trial's longest quiet-time heartbeat gap, summarised per variant.
+      for (const v of header.variants) {
+        const gaps = trials.filter((t) => t.variant === v.label && !t.warmup && t.guest?.baselineGapMs).map((t) => t.guest!.baselineGapMs!.max);
+        if (gaps.length) {
+          rows.push(csvRow({ run_id: report.runId, metric: 'noise_floor_max_gap', variant: v.label, n: gaps.length, median_ms: median(gaps), min_ms: Math.min(...gaps), max_ms: Math.max(...gaps) }));
         }
       }
       return [renderCsv(report).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
