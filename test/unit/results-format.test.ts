@@ -10,6 +10,7 @@ import { combineRuns, relabel, type StoredRun } from '../../src/bench/combine.js
 import { CSV_COLUMNS, snakeCase } from '../../src/render/compare-csv.js';
 import { renderTable } from '../../src/render/compare-mail.js';
 import { renderResults } from '../../src/render/results.js';
+import { htmlReportPage } from '../../src/render/html-report.js';
 import { plural } from '../../src/util/plural.js';
 
 const chalk = new Chalk({ level: 0 });
@@ -126,5 +127,8 @@ describe('small things', () => {
     const json = JSON.parse(renderResults('json', run.header, run.trials, chalk)) as { noise: { floor: unknown; warning: string } };
     expect(json.noise.floor).toMatchObject({ trials: 5, periodMs: 1 });
     expect(json.noise.warning).toMatch(/^noisy host: /);
+    const html = htmlReportPage(run.header, run.trials, []);
+    expect(html).toMatch(/<p class="warning" role="alert">Warning: noisy host: 1 other qemu-system process/);
+    expect(html).toContain('Noise floor: ');
   });
 });
