@@ -2,7 +2,6 @@
 // `compare` and `report`: so `report FILE` prints exactly what the live command printed.
 
 import type { ChalkInstance } from 'chalk';
-import { median } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { buildCompareReport, type CompareReport } from '../stats/report.js';
 import { csvRow, renderCsv, snakeCase } from './compare-csv.js';
@@ -106,11 +105,8 @@ export function renderResults(
         }
       }
       // The noise floor: each trial's longest quiet-time heartbeat gap, summarised per variant.
-      for (const v of header.variants) {
-        const gaps = trials.filter((t) => t.variant === v.label && !t.warmup && t.guest?.baselineGapMs).map((t) => t.guest!.baselineGapMs!.max);
-        if (gaps.length) {
-          rows.push(csvRow({ run_id: report.runId, metric: 'noise_floor_max_gap', variant: v.label, n: gaps.length, median_ms: median(gaps), min_ms: Math.min(...gaps), max_ms: Math.max(...gaps) }));
-        }
+      for (const f of noise.floorByVariant) {
+        rows.push(csvRow({ run_id: report.runId, metric: 'noise_floor_max_gap', variant: f.variant, n: f.n, median_ms: f.medianMs, min_ms: f.minMs, max_ms: f.maxMs }));
       }
       return [renderCsv(report).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
     }

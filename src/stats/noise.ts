@@ -40,8 +40,19 @@ export interface NoiseFloor {
   periodMs?: number;
 }
 
+/** One variant's longest quiet-time heartbeat gap per trial, summarised (the CSV's noise_floor_max_gap rows). */
+export interface VariantFloor {
+  variant: string;
+  n: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
 export interface NoiseAssessment {
   floor?: NoiseFloor;
+  /** per variant, in the header's order; variants without a guest are left out */
+  floorByVariant: VariantFloor[];
   /** one sentence per threshold crossed, each with its figure */
   reasons: string[];
   /** the one warning line, when there are reasons */
@@ -144,5 +155,9 @@ export function assessNoise(header: RunHeader, trials: TrialRecord[]): NoiseAsse
     }
   }
   const warning = noiseWarning(reasons);
-  return { ...(floor && { floor }), reasons, ...(warning && { warning }) };
+  const floorByVariant = header.variants.flatMap((v): VariantFloor[] => {
+    const gaps = measured.filter((t) => t.variant === v.label && t.guest?.baselineGapMs).map((t) => t.guest!.baselineGapMs!.max);
+    return gaps.length ? [{ variant: v.label, n: gaps.length, medianMs: median(gaps), minMs: Math.min(...gaps), maxMs: Math.max(...gaps) }] : [];
+  });
+  return { ...(floor && { floor }), floorByVariant, reasons, ...(warning && { warning }) };
 }

@@ -49,10 +49,11 @@ describe('noise verdict', () => {
   const header = {
     kind: 'header',
     runId: 'r',
+    variants: [{ label: 'run' }],
     hostNoise: { loadAvg: [0.2, 0.1, 0.1], cpus: 2, otherQemus: [] },
   } as unknown as RunHeader;
   const trial = (noise: TrialRecord['noise'], guest?: TrialRecord['guest']) =>
-    ({ kind: 'trial', runId: 'r', warmup: false, status: 'completed', noise, ...(guest && { guest }) }) as unknown as TrialRecord;
+    ({ kind: 'trial', runId: 'r', variant: 'run', warmup: false, status: 'completed', noise, ...(guest && { guest }) }) as unknown as TrialRecord;
 
   it('says nothing about a quiet host', () => {
     const a = assessNoise(header, [trial({ loadAvg1: 0.3, otherQemus: 0, stealPct: 0.5, othersCpus: 0.1 })]);
@@ -74,6 +75,7 @@ describe('noise verdict', () => {
     const quiet = assessNoise(header, [trial(undefined, g(2)), trial(undefined, g(2.2)), trial(undefined, g(1.8))]);
     expect(quiet.floor).toEqual({ trials: 3, medianGapMs: 1, p99GapMs: 1.2, maxGapMs: 2, periodMs: 1 });
     expect(quiet.warning).toBeUndefined();
+    expect(quiet.floorByVariant).toEqual([{ variant: 'run', n: 3, medianMs: 2, minMs: 1.8, maxMs: 2.2 }]);
     const noisy = assessNoise(header, [trial(undefined, g(5))]);
     expect(noisy.reasons).toEqual(["the quiet guest's heartbeat gaps reach 5 ms against a guest-observed downtime of 6 ms"]);
   });
