@@ -206,8 +206,14 @@ export const RunHeaderSchema = z
   })
   .describe('the first line of a run: what was asked for, on what machine');
 
-/** One line of a results file. */
+/** One line of a results file, as migdown writes it (and as schemas/results.schema.json says). */
 export const ResultLineSchema = z.discriminatedUnion('kind', [RunHeaderSchema, TrialRecordSchema]);
+
+/** One line as a reader accepts it: files of migdown 0.1 have no schemaVersion and are otherwise version 1. */
+export const ReadableResultLineSchema = z.discriminatedUnion('kind', [
+  RunHeaderSchema.extend({ schemaVersion: z.literal(RESULTS_SCHEMA_VERSION).optional() }),
+  TrialRecordSchema,
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Kept in step with the interfaces: tsc fails here when a field is added to one and not the other.

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RESULTS_SCHEMA_VERSION } from '../../src/bench/results-file.js';
-import { ResultLineSchema } from '../../src/bench/record-schema.js';
+import { ReadableResultLineSchema, ResultLineSchema } from '../../src/bench/record-schema.js';
 import { RESULTS_SCHEMA_FILE, resultsJsonSchema } from '../../src/bench/write-results-schema.js';
 import { resultsSchemaErrors } from '../results-validator.js';
 
@@ -29,6 +29,9 @@ describe('results schema', () => {
     expect(header['schemaVersion']).toBe(RESULTS_SCHEMA_VERSION);
     const { schemaVersion: _v, ...old } = header;
     expect(resultsSchemaErrors(JSON.stringify(old))).toEqual([expect.stringMatching(/^line 1: .*schemaVersion/)]);
+    // a reader still takes a 0.1 file, and no other version
+    expect(ReadableResultLineSchema.safeParse(old).success).toBe(true);
+    expect(ReadableResultLineSchema.safeParse({ ...header, schemaVersion: 2 }).success).toBe(false);
   });
 
   it('rejects a record with a wrong type or a missing field, and accepts unknown fields', () => {
