@@ -4,6 +4,7 @@
 
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
+import type { HostNoise, TrialNoise } from './host-noise.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
@@ -88,6 +89,8 @@ export interface TrialRecord {
   /** the pause's phases from QEMU's tracepoints, where the binary has them */
   breakdown?: DowntimeBreakdown;
   samples?: ProgressSample[];
+  /** what else the host did over this trial: load, other QEMUs, steal, others' CPU */
+  noise?: TrialNoise;
   monitor: MonitorExchange[];
   sourceArgv: string[];
   destinationArgv: string[];
@@ -97,11 +100,15 @@ export interface TrialRecord {
 /** The first line of every results file: what was asked for and on what machine. */
 export interface RunHeader {
   kind: 'header';
+  /** the results format (RESULTS_SCHEMA_VERSION, 1 and up); absent in files of migdown 0.1 */
+  schemaVersion?: number;
   runId: string;
   command: 'run' | 'compare';
   migdownVersion: string;
   createdAt: string;
   host: HostFacts;
+  /** load, other QEMUs, CPU governor and SMT before the first trial */
+  hostNoise?: HostNoise;
   accel: Accel;
   accelNote?: string;
   config: Record<string, unknown>;

@@ -21,6 +21,7 @@ import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
 import { pointKey } from '../bench/sweep.js';
 import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
+import { plural } from '../util/plural.js';
 
 export const ORDERS = ['alternate', 'shuffle'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -213,7 +214,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   });
 
   say(
-    `migdown: ${previous ? `resuming ${outFile}: ${plan.length} trials to go` : `${plan.length} trials`} ` +
+    `migdown: ${previous ? `resuming ${outFile}: ${plural(plan.length, 'trial')} to go` : plural(plan.length, 'trial')} ` +
       `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
       `${header.config['ram']} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
@@ -234,7 +235,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   } catch (err) {
     progress.stop();
     if (err instanceof Interrupted) {
-      ctx.stderr.write(`migdown: interrupted; ${trials.length - had.length} trials of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
+      ctx.stderr.write(`migdown: interrupted; ${plural(trials.length - had.length, 'trial')} of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
     }
     throw err;
   } finally {

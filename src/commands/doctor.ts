@@ -2,6 +2,7 @@
 // Each line is one fact with ok / note / problem; problems make the exit code 1.
 
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { Command } from 'commander';
 import { EXIT } from '../errors.js';
@@ -9,6 +10,9 @@ import { probeDirtyRing, probeFeatures, probeTracepoints } from '../qemu/feature
 import { hostFacts, probeKvm, probeQemu } from '../qemu/probe.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { formatBytes } from '../util/units.js';
+import { readHostNoise, sampleNoise } from '../bench/host-noise-read.js';
+import { trialNoise } from '../bench/host-noise.js';
+import { hostNoiseFigures, noiseReasons, noiseWarning, noiseNumber } from '../stats/noise.js';
 import type { CommandContext } from './context.js';
 
 type Level = 'ok' | 'note' | 'problem';
@@ -29,6 +33,10 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     ctx.stdout.write(`${mark} ${what}: ${detail}\n`);
   };
 
+  // Steal and others' CPU are measured over the whole check (at least a second): it runs QEMU
+  // briefly, which counts as migdown's own.
+  const noiseStart = await sampleNoise();
+  const noiseWindow = sleep(1000);
   const host = await hostFacts();
   say('ok', 'host', `${host.cpuModel}, ${host.cpus} CPUs, ${formatBytes(host.memBytes)} (${formatBytes(os.freemem())} free), ${host.kernel}`);
   const kvm = await probeKvm();
@@ -66,5 +74,23 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     const ring = await probeDirtyRing(qemu);
     say(ring.ok ? 'ok' : 'note', 'KVM dirty ring', ring.ok ? 'available' : ring.reason);
   }
+  await noiseWindow;
+  const window = trialNoise(noiseStart, await sampleNoise());
+  const facts = await readHostNoise();
+  const figures = hostNoiseFigures(facts, {
+    ...(window.stealPct !== undefined && { stealPct: window.stealPct }),
+    ...(window.othersCpus !== undefined && { othersCpus: window.othersCpus }),
+  });
+  const warning = noiseWarning(noiseReasons(figures));
+  const measured = [
+    `load ${facts.loadAvg.map(noiseNumber).join(' ')} on ${facts.cpus} CPUs`,
+    `${facts.otherQemus.length} other QEMU${facts.otherQemus.length === 1 ? '' : 's'}`,
+    ...(window.othersCpus !== undefined ? [`others used ${noiseNumber(window.othersCpus)} CPU`] : []),
+    ...(window.stealPct !== undefined ? [`steal ${noiseNumber(window.stealPct)}%`] : []),
+    `governor ${facts.governors?.join('/') ?? 'none (no cpufreq)'}`,
+    `SMT ${facts.smt ?? 'unknown'}`,
+  ].join(', ');
+  say(warning ? 'note' : 'ok', 'host noise', warning ?? measured);
+  if (warning) ctx.stdout.write(`        (${measured})\n`);
   return problems ? EXIT.failure : EXIT.ok;
 }

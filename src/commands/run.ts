@@ -14,10 +14,12 @@ import type { RemoteDestination } from '../bench/trial.js';
 import { setupRemote } from './remote-setup.js';
 import { FORMATS, type Format } from '../render/results.js';
 import { renderRunTable } from '../render/run-table.js';
+import { terminalColumns } from '../render/fit.js';
 import type { CommandContext } from './context.js';
 import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+import { plural } from '../util/plural.js';
 
 interface RawRunOptions extends RawVmOptions, RawGateOptions {
   qemu: string;
@@ -96,7 +98,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   writer.append(header);
   const total = points.length * vm.runs;
   say(
-    `migdown: ${total} migrations of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()})` +
+    `migdown: ${plural(total, 'migration')} of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()})` +
       `${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
@@ -127,8 +129,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     progress.stop();
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
-      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
-      ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${total} trials; results in ${outFile}\n`);
+      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk, terminalColumns(ctx.stdout, ctx.env))}\n`);
+      ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${plural(total, 'trial')}; results in ${outFile}\n`);
     }
     throw err;
   } finally {

@@ -6,6 +6,8 @@ import Table from 'cli-table3';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { compareBreakdowns, NO_TRACEPOINTS_NOTE, summarizeBreakdowns, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { formatNumber, formatSignedMs, renderTable, toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+import { fitTable } from './fit.js';
+import { plural } from '../util/plural.js';
 
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${formatNumber(Number(v.toFixed(v < 10 ? 2 : 1)))}ms`);
 
@@ -48,8 +50,9 @@ export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { ti
     }
     const lines: string[] = [];
     for (const [i, s] of [a!, b!].entries()) {
+      if (s.n === 0) continue;
       const dl = s.dirtyLogStop;
-      lines.push(`${labels[i]}: dirty logging stopped inside the pause in ${dl.inPause} of ${s.n} trials, outside in ${dl.outside}${dl.unknown ? `, unknown in ${dl.unknown}` : ''}`);
+      lines.push(`${labels[i]}: dirty logging stopped inside the pause in ${dl.inPause} of ${plural(s.n, 'trial')}, outside in ${dl.outside}${dl.unknown ? `, unknown in ${dl.unknown}` : ''}`);
       lines.push(...deviceLine(s.topDevices).map((l) => `${labels[i]}: ${l}`));
     }
     return { titles: ['phase (median)', ...labels, 'change'], rows, lines };
@@ -70,7 +73,7 @@ export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { ti
   return { titles, rows, lines };
 }
 
-export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], ascii: boolean): string[] {
+export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], ascii: boolean, columns?: number): string[] {
   const note = breakdownNote(header, trials);
   if (note) return ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note])];
   const sec = breakdownSection(header, trials);
@@ -86,7 +89,7 @@ export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], as
       chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     });
     for (const r of sec.rows) table.push(r);
-    out.push(table.toString());
+    out.push(fitTable(table.toString(), sec.titles.slice(1), sec.rows, columns));
   }
   for (const l of sec.lines) out.push(...(ascii ? wrap(toAscii(l), MAIL_WIDTH) : [l]));
   return out;

@@ -31,6 +31,9 @@ import {
 import { referenceRows, referencesOf, type Reference, type ReferenceRow } from './reference.js';
 import { buildReport, type RenderOptions } from './results.js';
 import { groupByPoint } from './sweep.js';
+import { assessNoise } from '../stats/noise.js';
+import { noiseLines } from './noise.js';
+import { plural } from '../util/plural.js';
 
 export interface HtmlReportOptions extends RenderOptions {
   /** column titles, overriding the variants' labels (as the tables' labels option does) */
@@ -172,7 +175,7 @@ function noteItems(report: CompareReport, labels: string[]): string[] {
   report.variants.forEach((v, i) => {
     if (v.failed === 0) return;
     const who = `<strong>${e(labels[i] ?? v.label)}</strong>`;
-    const head = v.allFailed ? `${who}: all ${v.trials} migrations failed` : `${who}: ${v.failed} of ${v.trials} migrations did not complete`;
+    const head = v.allFailed ? `${who}: all ${plural(v.trials, 'migration')} failed` : `${who}: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
     const reasons = v.failures.map((g) => `${g.count}&times; ${g.status === 'failed' ? 'QEMU said' : e(g.status)}: <code>${e(g.reason)}</code>`);
     items.push(`${head}: ${reasons.join('; ')}`);
   });
@@ -265,6 +268,7 @@ td.worse { color: #c62828; font-weight: 600; }
 .muted { color: var(--muted); }
 .method { color: #444; font-size: 14px; max-width: 900px; }
 ul.notes { padding-left: 20px; font-size: 14px; }
+p.warning { border-left: 4px solid #d97706; padding: 4px 10px; background: #fffbeb; }
 code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; }
 code.hash { word-break: break-all; }
 table.meta th { width: 200px; }
@@ -305,6 +309,10 @@ export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts:
 
   const parts: string[] = [];
   parts.push(`<header>\n<h1>${e(title)}</h1>\n<p class="setup">${e(describeSetup(report))}; migdown ${e(report.migdownVersion)}, run <code>${e(report.runId)}</code>, ${e(report.createdAt)}</p>\n</header>`);
+  // The noisy-host warning first, where nobody reads past it; the noise floor with it.
+  const noise = noiseLines(assessNoise(header, trials));
+  if (noise.warning) parts.push(`<p class="warning" role="alert">${e(noise.warning)}</p>`);
+  if (noise.floor) parts.push(`<p class="muted">${e(noise.floor)}</p>`);
   if (groups.length > 0) {
     const tables = groups.map((g) => `<div class="point">\n<h3>${e(g.key)}</h3>\n${summaryTable(g.report, labels)}${noteList(noteItems(g.report, labels))}\n</div>`);
     parts.push(

@@ -95,7 +95,7 @@ export interface DirtyLogStop {
    * still on at the end of the source's trace; undefined when the trace cannot tell (no
    * global_dirty_changed events, or no pause window to compare with).
    */
-  inPause: boolean | undefined;
+  inPause?: boolean;
   /** when it was switched on, ms relative to the pause start (negative: before) */
   startedAtMsRelativeToPauseStart?: number;
   /** when it was switched off, ms relative to the pause start */

@@ -78,7 +78,7 @@ describe('migdown compare', () => {
 
     const r = await migdown(['compare', '--resume', out, '--format', 'json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`resuming .*: ${8 - before} trials to go`));
+    expect(r.stderr).toMatch(new RegExp(`resuming .*: ${8 - before} trials? to go`));
     const trials = readJsonl(out).filter((l) => l.kind === 'trial');
     expect(trials).toHaveLength(8);
     expect(readJsonl(out).filter((l) => l.kind === 'header')).toHaveLength(1);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, newTag, qemuPids, readJsonl, ROOT, tagArgs, tmpDir, waitFor } from './helpers.js';
+import { CLI, newTag, noteResultsFile, qemuPids, readJsonl, ROOT, tagArgs, tmpDir, waitFor } from './helpers.js';
 
 const SCRIPT = path.join(ROOT, 'scripts', 'netns-hosts.sh');
 
@@ -28,6 +28,7 @@ const netDir = path.join(tmpDir(), 'net');
 const env = { ...process.env, MD_SRC_NS: SRC_NS, MD_DST_NS: DST_NS } as Record<string, string>;
 
 function migdownInSource(args: string[]) {
+  noteResultsFile(args);
   const ssh = [`IdentityFile=${netDir}/id_ed25519`, `UserKnownHostsFile=${netDir}/known_hosts`, 'IdentitiesOnly=yes'];
   return execa('ip', ['netns', 'exec', SRC_NS, 'node', CLI, ...args, '--dest-host', 'root@10.231.0.2', ...ssh.map((o) => `--ssh-option=${o}`)], {
     reject: false,

@@ -34,6 +34,9 @@ describe(`migdown run (${accel})`, () => {
     }
     const lines = readJsonl(out);
     expect(lines.map((l) => l.kind)).toEqual(['header', 'trial', 'trial']);
+    // the results format and the host's noise, in the header and over each trial
+    expect(lines[0]).toMatchObject({ schemaVersion: 1, hostNoise: { loadAvg: [expect.any(Number), expect.any(Number), expect.any(Number)], otherQemus: expect.any(Array) } });
+    for (const l of lines.slice(1)) expect(l['noise']).toMatchObject({ loadAvg1: expect.any(Number), otherQemus: expect.any(Number), stealPct: expect.any(Number), othersCpus: expect.any(Number) });
   });
 
   it('prints a table when not asked for JSON', async () => {
