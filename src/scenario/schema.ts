@@ -3,9 +3,18 @@
 // (`npm run schema` writes scenarios/scenario.schema.json).
 
 import { z } from 'zod';
+import { HMP_NAME, hmpValueProblem } from '../qemu/hmp-safe.js';
 
 const size = z.union([z.string(), z.number()]).transform(String);
-const paramValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)));
+// Names and values go to the monitor: the same strict patterns as --param (src/qemu/hmp-safe.ts).
+const paramValue = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)))
+  .superRefine((v, ctx) => {
+    const problem = hmpValueProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const hmpName = z.string().regex(HMP_NAME, 'not a migration parameter or capability name (lowercase letters, digits and dashes)');
 
 export const GuestSchema = z
   .strictObject({
@@ -34,8 +43,8 @@ export const MigrationSchema = z.strictObject({
   speed: size.optional().describe('bytes/s with K/M/G suffix; 0 = unlimited'),
   downtime: size.optional().describe('seconds as migrate_set_downtime takes them (0.01) or 10ms'),
   transport: z.enum(['tcp']).optional().describe('only tcp today'),
-  capabilities: z.record(z.string(), z.boolean()).optional().describe('migrate_set_capability NAME on|off, on both sides'),
-  parameters: z.record(z.string(), paramValue).optional().describe('migrate_set_parameter NAME VALUE, on both sides'),
+  capabilities: z.record(hmpName, z.boolean()).optional().describe('migrate_set_capability NAME on|off, on both sides'),
+  parameters: z.record(hmpName, paramValue).optional().describe('migrate_set_parameter NAME VALUE, on both sides'),
   postcopy: z.boolean().optional().describe('switch to postcopy after the first pass (needs capabilities.postcopy-ram)'),
 });
 
@@ -50,7 +59,7 @@ export const VariantSchema = z.strictObject({
   label: z.string().min(1),
   qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
   args: z.array(z.string()).optional(),
-  parameters: z.record(z.string(), paramValue).optional(),
+  parameters: z.record(hmpName, paramValue).optional(),
 });
 
 export const ReferenceSchema = z.strictObject({
