@@ -12,6 +12,7 @@ import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { FORMATS, type Format } from '../render/results.js';
+import { terminalSafe } from '../render/sanitize.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
@@ -215,7 +216,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plan.length} trials to go` : `${plan.length} trials`} ` +
       `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
-      `${header.config['ram']} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+      `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];

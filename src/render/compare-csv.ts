@@ -6,6 +6,7 @@
 
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
+import { spreadsheetSafe } from './sanitize.js';
 
 export const CSV_COLUMNS = [
   'run_id',
@@ -46,7 +47,7 @@ type Field = string | number | undefined;
  */
 export function csvField(value: Field): string {
   if (value === undefined) return '';
-  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(Number(value.toPrecision(15))) : '') : value;
+  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(Number(value.toPrecision(15))) : '') : spreadsheetSafe(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
