@@ -221,7 +221,8 @@ export async function resolveSshTarget(target: SshTarget, opts: SshOptions = {})
   const r = await execa(file!, args, { reject: false, stdin: 'ignore', timeout: 10_000 });
   const resolved = r.exitCode === 0 ? parseSshG(String(r.stdout)) : undefined;
   if (!resolved) {
-    throw new UsageError(`--dest-host ${formatTarget(target)}: ssh -G cannot resolve it: ${lastLine(String(r.stderr ?? '')) || `exit ${r.exitCode ?? 'unknown'}`}`);
+    const why = lastLine(String(r.stderr ?? '')) || (r.exitCode === undefined ? `cannot run ${file} (install openssh-client)` : `exit ${r.exitCode}`);
+    throw new UsageError(`--dest-host ${formatTarget(target)}: ssh -G cannot resolve it: ${why}`);
   }
   return resolved;
 }
