@@ -58,6 +58,10 @@ describe('scenario files: the error names the file and the field', () => {
     expect(() => parseScenario(yaml(`  capabilities:\n    "multifd\\b": true\n`), 's.yaml')).toThrow(/^s\.yaml: migration\.capabilities\.multifd\\x08: not a migration parameter or capability name/);
     expect(() => parseScenario(`name: e\ndescription: x\nvariants:\n  - label: a\n    parameters:\n      "a b": 1\n`, 's.yaml')).toThrow(/^s\.yaml: variants\.0\.parameters\.a b: not a migration/);
   });
+  it('labels and descriptions, which terminals show, carry no control characters', () => {
+    expect(() => parseScenario(`name: e\ndescription: x\nvariants:\n  - label: "a\\e[2J"\n`, 's.yaml')).toThrow(/^s\.yaml: variants\.0\.label: control characters are not allowed/);
+    expect(() => parseScenario(`name: e\ndescription: "x\\x07"\n`, 's.yaml')).toThrow(/^s\.yaml: description: control characters/);
+  });
   it('ordinary values still load', () => {
     const s = parseScenario(yaml(`  parameters:\n    downtime-limit: 300\n    multifd-channels: 4\n  capabilities:\n    multifd: true\n`), 's.yaml');
     expect(s.migration.parameters).toEqual({ 'downtime-limit': '300', 'multifd-channels': '4' });
