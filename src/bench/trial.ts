@@ -15,7 +15,7 @@ import { chooseDialect, helpCommands, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
-import { startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
+import { listeningUri, startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import { makeRunDir } from '../util/rundir.js';
@@ -163,7 +163,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const remote = cfg.remote;
   const remotePaths = remote && { dir: remote.dir, trial: path.basename(runDir) };
   const incomingUri = remote ? remote.endpoints.incoming : `tcp:127.0.0.1:${port}`;
-  const migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
+  let migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
   const dstDialect = remote ? chooseDialect(remote.qemu.versionLine) : dialect;
   const destinationArgv = [
     ...qemuArgv(cfg, dstDialect, dstMonPath, [
@@ -243,6 +243,12 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       for (const [name, value] of params) await send(side, mon, `migrate_set_parameter ${name} ${value}`);
     }
     if (deferIncoming) await send('destination', dstMon, `migrate_incoming ${incomingUri}`);
+    if (remote && remote.endpoints.port === 0) {
+      // The destination's kernel chose this trial's port: ask the destination which.
+      const uri = listeningUri(await send('destination', dstMon, 'info migrate'), remote.endpoints);
+      if (!uri) throw new Error(`the destination QEMU does not say which port it listens on for ${incomingUri}`);
+      migrateUri = uri;
+    }
     if (guestDriver?.beforeMigrate) {
       ctx.onPhase?.('measuring the guest');
       await guestDriver.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }), helpCommands(help));

@@ -12,6 +12,7 @@ import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { FORMATS, type Format } from '../render/results.js';
+import { terminalSafe } from '../render/sanitize.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
@@ -22,6 +23,7 @@ import { setupRemote } from './remote-setup.js';
 import { pointKey } from '../bench/sweep.js';
 import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
 import { plural } from '../util/plural.js';
+import { assertResumeMatches, continueCommandLine } from './resume.js';
 
 export const ORDERS = ['alternate', 'shuffle'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -114,23 +116,22 @@ interface Variant {
 }
 
 async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
-  let opts = cli;
+  const opts = cli;
+  const typed = structuredClone(cli); // before --scenario fills in: what to retype to continue
   let previous: { header: RunHeader; trials: TrialRecord[] } | undefined;
+  let recorded: unknown;
   let outFile = cli.out ?? defaultResultsPath();
   if (cli.resume) {
     const content = await readResults(cli.resume);
     const header = content.headers.find((h) => h.command === 'compare');
     if (!header) throw new UsageError(`--resume: ${cli.resume} holds no compare run`);
-    const recorded = header.config['options'] as RawCompareOptions | undefined;
-    if (!recorded) throw new UsageError(`--resume: ${cli.resume} does not record its options`);
-    // The file's options define the experiment; only presentation comes from this command line.
-    opts = { ...recorded, format: cli.format, quiet: cli.quiet, json: cli.json, resume: cli.resume } as RawCompareOptions;
-    if (cli.maxDowntime !== undefined) opts.maxDowntime = cli.maxDowntime;
-    if (cli.failIfRegression !== undefined) opts.failIfRegression = cli.failIfRegression;
+    recorded = header.config['options'];
     previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
     outFile = cli.resume;
   }
   const prepared = await prepare(self, opts, 'compare', ctx.env);
+  // The file's options are never run: this command line's must be the same (src/commands/resume.ts).
+  if (previous) assertResumeMatches(self, outFile, recorded, opts as unknown as Record<string, unknown>);
   const { scenario, points } = prepared;
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
@@ -216,7 +217,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plural(plan.length, 'trial')} to go` : plural(plan.length, 'trial')} ` +
       `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
-      `${header.config['ram']} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+      `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];
@@ -235,7 +236,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   } catch (err) {
     progress.stop();
     if (err instanceof Interrupted) {
-      ctx.stderr.write(`migdown: interrupted; ${plural(trials.length - had.length, 'trial')} of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
+      const again = continueCommandLine(self, outFile, typed as unknown as Record<string, unknown>);
+      ctx.stderr.write(`migdown: interrupted; ${plural(trials.length - had.length, 'trial')} of this session are in ${outFile}; continue with: ${again}\n`);
     }
     throw err;
   } finally {

@@ -10,6 +10,8 @@ import type { Accel } from '../bench/types.js';
 import { probeKvm } from '../qemu/probe.js';
 import { parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes } from '../util/units.js';
 import { portIsFree } from '../util/net.js';
+import { visible } from '../util/visible.js';
+import { hmpNameProblem, hmpValueProblem } from '../qemu/hmp-safe.js';
 
 export const ACCEL_CHOICES = ['auto', 'kvm', 'tcg'] as const;
 export const GUEST_CHOICES = ['builtin', 'none', 'image'] as const;
@@ -183,9 +185,13 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
 export function parseParams(option: string, list: string[]): Record<string, string> {
   const params: Record<string, string> = {};
   for (const item of list) {
-    const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(item);
-    if (!m) throw new UsageError(`${option}: "${item}" is not NAME=VALUE (e.g. downtime-limit=300)`);
-    params[m[1]!] = m[2]!;
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${option}: "${visible(item, 80)}" is not NAME=VALUE (e.g. downtime-limit=300)`);
+    // Both go to the monitor: strict patterns, so no byte can edit the command line there.
+    const [name, value] = [item.slice(0, eq), item.slice(eq + 1)];
+    const problem = hmpNameProblem(name) ?? hmpValueProblem(value);
+    if (problem) throw new UsageError(`${option}: ${hmpNameProblem(name) ? problem : `${name}: ${problem}`}`);
+    params[name] = value;
   }
   return params;
 }

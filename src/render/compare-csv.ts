@@ -12,6 +12,7 @@
 
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
+import { spreadsheetSafe } from './sanitize.js';
 
 export const CSV_COLUMNS = [
   'run_id',
@@ -57,7 +58,7 @@ export function snakeCase(name: string): string {
  */
 export function csvField(value: Field): string {
   if (value === undefined) return '';
-  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(Number(value.toPrecision(15))) : '') : value;
+  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(Number(value.toPrecision(15))) : '') : spreadsheetSafe(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -16,6 +16,7 @@ import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, ren
 import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
 import { assessNoise, type NoiseAssessment } from '../stats/noise.js';
 import { noiseLines } from './noise.js';
+import { jsonTerminalSafe, terminalSafeDeep } from './sanitize.js';
 
 export const FORMATS = ['table', 'mail', 'markdown', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -46,6 +47,19 @@ export function renderResults(
   chalk: ChalkInstance,
   opts: RenderOptions = {},
   extra: Record<string, unknown> = {},
+): string {
+  // Everything below prints text from a results file: control characters never reach the terminal.
+  if (format === 'json') return jsonTerminalSafe(renderUnchecked(format, header, trials, chalk, opts, extra));
+  return renderUnchecked(format, terminalSafeDeep(header), terminalSafeDeep(trials), chalk, opts, extra);
+}
+
+function renderUnchecked(
+  format: Format,
+  header: RunHeader,
+  trials: TrialRecord[],
+  chalk: ChalkInstance,
+  opts: RenderOptions,
+  extra: Record<string, unknown>,
 ): string {
   const build = (h: RunHeader, ts: TrialRecord[]) => buildReport(h, ts, opts);
   const noise = assessNoise(header, trials);
