@@ -16,6 +16,7 @@ import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
 import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
+import { firmwareFor, firmwareSummary } from './firmware.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
@@ -160,6 +161,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   // Both variants traced or neither: a phase table with one side missing compares nothing.
   const traced = await Promise.all(variants.map((v) => probeTracepoints(v.qemu)));
   const trace = opts.breakdown !== false && !opts.destHost && traced.every(Boolean);
+  // A file from before --firmware ran SeaBIOS: a resumed compare must not switch mid-way.
+  const firmware = await firmwareFor(previous && opts.firmware === undefined ? { ...opts, firmware: 'seabios' } : opts, vm, variants.map((v) => v.qemu));
   const remoteSetup = await setupRemote(opts, vm);
 
   let say = (line: string) => {
@@ -179,6 +182,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       prepared,
       trace,
       {
+        firmware,
         warmup,
         order: opts.order,
         seed,
@@ -207,7 +211,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
         index: p.index,
         warmup: p.warmup,
         ...(swept && { point: point.label }),
-        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
+        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, firmware, ...(remoteSetup && { remote: remoteSetup.remote }) }),
       };
     });
   });
@@ -215,7 +219,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plan.length} trials to go` : `${plan.length} trials`} ` +
       `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
-      `${header.config['ram']} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+      `${header.config['ram']} VM, ${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];

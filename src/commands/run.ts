@@ -9,6 +9,7 @@ import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, TrialRecord } from '../bench/types.js';
 import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
+import type { Firmware } from '../qemu/firmware.js';
 import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../bench/trial.js';
 import { setupRemote } from './remote-setup.js';
@@ -16,6 +17,7 @@ import { FORMATS, type Format } from '../render/results.js';
 import { renderRunTable } from '../render/run-table.js';
 import type { CommandContext } from './context.js';
 import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
+import { firmwareFor, firmwareSummary } from './firmware.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 
@@ -40,9 +42,10 @@ export interface VariantSettings {
   params?: Record<string, string>;
   trace?: boolean;
   remote?: RemoteDestination;
+  firmware?: Firmware;
 }
 
-export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [], params = {}, trace = false, remote }: VariantSettings = {}): TrialConfig {
+export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [], params = {}, trace = false, remote, firmware }: VariantSettings = {}): TrialConfig {
   const guest = guestFactory(vm.guest);
   return {
     trace,
@@ -62,6 +65,7 @@ export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [],
     pollMs: vm.pollMs,
     timeoutMs: vm.timeoutMs,
     ...(guest && { guest }),
+    ...(firmware && { firmware }),
   };
 }
 
@@ -84,6 +88,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   await checkMigrationSettings([qemu], vm);
   // The breakdown needs both trace logs on one clock: local destinations only.
   const trace = opts.breakdown !== false && !opts.destHost && (await probeTracepoints(qemu));
+  const firmware = await firmwareFor(opts, vm, [qemu]);
   const remoteSetup = await setupRemote(opts, vm);
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
   for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
@@ -92,11 +97,11 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   const outFile = opts.out ?? defaultResultsPath();
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
-  const header = await experimentHeader('run', runId, opts, prepared, trace, {}, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
+  const header = await experimentHeader('run', runId, opts, prepared, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
   writer.append(header);
   const total = points.length * vm.runs;
   say(
-    `migdown: ${total} migrations of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()})` +
+    `migdown: ${total} migrations of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)})` +
       `${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
@@ -106,7 +111,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       index: i + 1,
       warmup: false,
       ...(swept && { point: point.label }),
-      config: trialConfigFor(pvm, qemu, { trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
+      config: trialConfigFor(pvm, qemu, { trace, firmware, ...(remoteSetup && { remote: remoteSetup.remote }) }),
     })),
   );
 

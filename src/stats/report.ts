@@ -5,6 +5,7 @@
 import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
 import { compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
+import { firmwareLabel } from '../util/firmware-label.js';
 
 export type MetricKey = 'qemuDowntime' | 'guestDowntime' | 'totalTime';
 
@@ -74,6 +75,8 @@ export interface SetupFacts {
   qemuVersions: string[];
   hostCpu: string;
   hostKernel: string;
+  /** "qboot", "SeaBIOS", "firmware FILE"; absent in files from before --firmware */
+  firmware?: string;
 }
 
 export interface CompareReport {
@@ -221,6 +224,8 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
   const smp = describeSmp(header.config['smp']);
   if (smp) setup.smp = smp;
   if (header.accelNote) setup.accelNote = header.accelNote;
+  const firmware = firmwareLabel(header.config['firmware']);
+  if (firmware) setup.firmware = firmware;
 
   return {
     runId: header.runId,
