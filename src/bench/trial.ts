@@ -120,7 +120,7 @@ export function qemuArgv(cfg: TrialConfig, dialect: Dialect, monitorPath: string
     String(cfg.smp),
     '-monitor',
     `unix:${monitorPath},${dialect.serverFlags}`,
-    ...firmwareArgs(cfg.firmware),
+    ...firmwareArgs(cfg.firmware, cfg.extraArgs),
     ...extra,
     ...cfg.extraArgs,
   ];
@@ -367,6 +367,6 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     sourceArgv: [cfg.qemu.path, ...sourceArgv],
     destinationArgv: remote && dst && 'remoteArgv' in dst ? [remote.qemu.path, ...(dst.remoteArgv as string[])] : [cfg.qemu.path, ...destinationArgv],
     qemu: cfg.qemu,
-    ...(cfg.firmware && { firmware: trialFirmware(cfg.firmware, cfg.qemu.path) }),
+    ...(cfg.firmware && { firmware: trialFirmware(cfg.firmware, cfg.qemu.path, cfg.extraArgs) }),
   };
 }

@@ -140,13 +140,24 @@ export async function resolveFirmware(requested: FirmwareRequest, ctx: FirmwareC
   return { requested, name: 'qboot', bios: QBOOT_ROM, found: Object.fromEntries(binaries.map((b, i) => [b, roms[i]!])) };
 }
 
-/** The QEMU arguments that select the firmware: none for SeaBIOS, QEMU's default. */
-export function firmwareArgs(fw: Firmware | undefined): string[] {
-  return fw?.bios ? ['-bios', fw.bios] : [];
+/** The last `-bios FILE` of extra arguments: it is what QEMU boots. */
+function biosInArgs(args: readonly string[]): string | undefined {
+  const i = args.lastIndexOf('-bios');
+  return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** What one trial with this binary boots, for its record. */
-export function trialFirmware(fw: Firmware, binary: string): TrialFirmware {
+/**
+ * The QEMU arguments that select the firmware: none for SeaBIOS (QEMU's default), and none
+ * where the trial's own arguments pass -bios (e.g. one variant's --b-arg): those win.
+ */
+export function firmwareArgs(fw: Firmware | undefined, extraArgs: readonly string[] = []): string[] {
+  return fw?.bios && biosInArgs(extraArgs) === undefined ? ['-bios', fw.bios] : [];
+}
+
+/** What one trial with this binary and these extra arguments boots, for its record. */
+export function trialFirmware(fw: Firmware, binary: string, extraArgs: readonly string[] = []): TrialFirmware {
+  const own = biosInArgs(extraArgs);
+  if (own !== undefined) return { name: path.basename(own) === QBOOT_ROM ? 'qboot' : 'file', path: own };
   const file = fw.name === 'qboot' ? fw.found?.[binary] : fw.bios;
   return { name: fw.name, ...(file && { path: file }) };
 }

@@ -63,6 +63,9 @@ describe('resolveFirmware', () => {
     expect(fw).toMatchObject({ requested: 'auto', name: 'qboot', bios: 'qboot.rom' });
     expect(firmwareArgs(fw)).toEqual(['-bios', 'qboot.rom']);
     expect(trialFirmware(fw, withQboot)).toEqual({ name: 'qboot', path: path.join(dir, 'qboot.rom') });
+    // A variant's own -bios (compare --b-arg) wins, and its record says so.
+    expect(firmwareArgs(fw, ['-bios', 'bios-256k.bin'])).toEqual([]);
+    expect(trialFirmware(fw, withQboot, ['-bios', 'bios-256k.bin'])).toEqual({ name: 'file', path: 'bios-256k.bin' });
   });
 
   it('auto: SeaBIOS, with the reason, when one binary lacks qboot, for disk images and remote destinations', async () => {
