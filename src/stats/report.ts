@@ -224,7 +224,12 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
   const smp = describeSmp(header.config['smp']);
   if (smp) setup.smp = smp;
   if (header.accelNote) setup.accelNote = header.accelNote;
-  const firmware = firmwareLabel(header.config['firmware']);
+  // What the trials booted, per variant: one variant may pass its own -bios (--b-arg).
+  const booted = labels.map((label) => {
+    const names = new Set(ours.filter((t) => t.variant === label && t.firmware).map((t) => firmwareLabel({ name: t.firmware!.name, bios: t.firmware!.path })));
+    return names.size === 1 ? [...names][0] : undefined;
+  });
+  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config['firmware']);
   if (firmware) setup.firmware = firmware;
 
   return {
