@@ -8,7 +8,6 @@ import { EXIT, Interrupted, UsageError } from '../errors.js';
 import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
-import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { FORMATS, type Format } from '../render/results.js';
@@ -17,6 +16,7 @@ import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
 import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
+import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
@@ -140,9 +140,18 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   const seed = opts.seed !== undefined ? parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 31);
   if (opts.labelA === opts.labelB) throw new UsageError(`--label-a and --label-b are both "${opts.labelA}"; the table needs two names`);
   checkGates(opts); // validate gate values before anything runs
+  // Both binaries at once; A's error first when both are bad.
+  const probed = await Promise.allSettled([
+    probeQemuAhead(opts.qemuA, '--qemu-a', [...vm.extraArgs, ...opts.aArg]),
+    probeQemuAhead(opts.qemuB, '--qemu-b', [...vm.extraArgs, ...opts.bArg]),
+  ]);
+  const [qemuA, qemuB] = probed.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }) as [QemuFacts, QemuFacts];
   const variants: Variant[] = [
-    { label: opts.labelA, qemu: await probeQemu(opts.qemuA, '--qemu-a'), extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
-    { label: opts.labelB, qemu: await probeQemu(opts.qemuB, '--qemu-b'), extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
+    { label: opts.labelA, qemu: qemuA, extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
+    { label: opts.labelB, qemu: qemuB, extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
   ];
   if (previous) {
     previous.header.variants.forEach((pv, i) => {

@@ -7,7 +7,6 @@ import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, TrialRecord } from '../bench/types.js';
-import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import type { Firmware } from '../qemu/firmware.js';
 import { guestFactory } from '../guest/factory.js';
@@ -18,6 +17,7 @@ import { renderRunTable } from '../render/run-table.js';
 import type { CommandContext } from './context.js';
 import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
+import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 
@@ -75,7 +75,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   checkGates(opts);
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
-  const qemu = await probeQemu(opts.qemu);
+  const qemu = await probeQemuAhead(opts.qemu, '--qemu', vm.extraArgs);
   let say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };
