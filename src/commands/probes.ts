@@ -13,6 +13,8 @@ import { probeQemu, which } from '../qemu/probe.js';
  */
 export async function probeQemuAhead(binary: string, option: string, extraArgs: readonly string[]): Promise<QemuFacts> {
   const facts = probeQemu(binary, option);
+  // Its rejection (a missing binary: exit 2) is the caller's, once awaited below; not unhandled meanwhile.
+  facts.catch(() => undefined);
   const resolved = await which(binary);
   if (resolved) {
     // Failures surface (or not) where the results are used.
