@@ -8,6 +8,7 @@
 // readers of the same schemaVersion, which changes only when a field is removed, renamed or
 // changes its meaning. zod loads only where this module is imported (not on a run's hot path).
 
+import { TRIAL_PHASES } from './phases.js';
 import { z } from 'zod';
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { BreakdownCheckpoint, BreakdownPhase, DeviceTime, DirtyLogStop, DowntimeBreakdown } from '../trace/breakdown.js';
@@ -179,6 +180,14 @@ export const TrialRecordSchema = z
     breakdown: DowntimeBreakdownSchema.optional(),
     samples: z.array(ProgressSampleSchema).optional(),
     noise: TrialNoiseSchema.optional(),
+    phaseMs: z
+      .record(z.enum(TRIAL_PHASES), z.number())
+      .optional()
+      .describe('milliseconds of the trial spent in each phase: boot, ready, configure, migrate, verify, stop'),
+    firmware: z
+      .looseObject({ name: z.enum(['seabios', 'qboot', 'file']), path: z.string().optional() })
+      .optional()
+      .describe('what both QEMUs of this trial booted; absent: QEMU\'s default (files before --firmware)'),
     monitor: z.array(MonitorExchangeSchema),
     sourceArgv: z.array(z.string()),
     destinationArgv: z.array(z.string()),

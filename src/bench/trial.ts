@@ -16,9 +16,11 @@ import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
 import { listeningUri, startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
+import { firmwareArgs, trialFirmware, type Firmware } from '../qemu/firmware.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import { makeRunDir } from '../util/rundir.js';
+import { PhaseClock } from './phases.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
 
 export interface TrialConfig {
@@ -47,6 +49,8 @@ export interface TrialConfig {
   trace?: boolean;
   /** The destination on another host, reached over SSH (--dest-host); absent: this host. */
   remote?: RemoteDestination;
+  /** the firmware both sides boot; absent: QEMU's default (SeaBIOS) */
+  firmware?: Firmware;
   /** Makes the guest workload of one trial; absent: a VM with no OS (firmware only). */
   guest?: () => GuestDriver;
 }
@@ -116,6 +120,7 @@ export function qemuArgv(cfg: TrialConfig, dialect: Dialect, monitorPath: string
     String(cfg.smp),
     '-monitor',
     `unix:${monitorPath},${dialect.serverFlags}`,
+    ...firmwareArgs(cfg.firmware, cfg.extraArgs),
     ...extra,
     ...cfg.extraArgs,
   ];
@@ -144,6 +149,8 @@ function exitExplanation(proc: QemuProcess): string {
 export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<TrialRecord> {
   const t0 = performance.now();
   const at = () => Math.round((performance.now() - t0) * 10) / 10;
+  const phases = new PhaseClock();
+  phases.enter('boot');
   const startedAt = new Date().toISOString();
   const monitor: MonitorExchange[] = [];
   const samples: ProgressSample[] = [];
@@ -229,9 +236,12 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     dialect = chooseDialect(cfg.qemu.versionLine, help);
 
     if (guestDriver) {
+      phases.enter('ready');
       ctx.onPhase?.('waiting for the guest');
       await guestDriver.waitReady(runDir, src, ctx.signal);
     }
+
+    phases.enter('configure');
 
     for (const [side, mon] of [['destination', dstMon], ['source', srcMon]] as const) {
       if (side === 'destination' && !deferIncoming) continue;
@@ -254,6 +264,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       await guestDriver.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }), helpCommands(help));
     }
 
+    phases.enter('migrate');
     ctx.onPhase?.('migrating');
     await send('source', srcMon, `migrate -d ${migrateUri}`);
     const deadline = performance.now() + cfg.timeoutMs;
@@ -288,6 +299,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       await sleep(cfg.pollMs);
     }
     monitor.push({ side: 'source', command: 'info migrate', reply: rawInfo ?? '', atMs: at() });
+    phases.enter('verify');
 
     if (status !== 'timeout' && status !== 'failed' && info?.status) {
       status = info.status as TrialStatus;
@@ -325,6 +337,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     if (src?.exitInfo && src.exitInfo.code !== 0) reason = exitExplanation(src);
     else if (dst?.exitInfo && dst.exitInfo.code !== 0 && !info) reason = exitExplanation(dst);
   } finally {
+    phases.enter('stop');
     ctx.onPhase?.('stopping QEMU');
     guestDriver?.close();
     await Promise.all([src && stopQemu(src, srcMon), dst && stopQemu(dst, dstMon)]);
@@ -335,6 +348,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     }
     await rm(runDir, { recursive: true, force: true });
   }
+  const phaseMs = phases.finish();
 
   return {
     kind: 'trial',
@@ -348,6 +362,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     accel: cfg.accel,
     startedAt,
     wallMs: Math.round(performance.now() - t0),
+    phaseMs,
     ...(info && { info }),
     ...(rawInfo !== undefined && { rawInfo }),
     ...(destinationStatus !== undefined && { destinationStatus }),
@@ -358,5 +373,6 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     sourceArgv: [cfg.qemu.path, ...sourceArgv],
     destinationArgv: remote && dst && 'remoteArgv' in dst ? [remote.qemu.path, ...(dst.remoteArgv as string[])] : [cfg.qemu.path, ...destinationArgv],
     qemu: cfg.qemu,
+    ...(cfg.firmware && { firmware: trialFirmware(cfg.firmware, cfg.qemu.path, cfg.extraArgs) }),
   };
 }

@@ -2,7 +2,9 @@
 // Everything here is plain data (JSON round-trips it unchanged), so renderers and statistics
 // can work from a results file exactly as they work from a live run.
 
+import type { TrialFirmware } from '../qemu/firmware.js';
 import type { MigrationInfo } from '../qemu/info-migrate.js';
+import type { PhaseTimes } from './phases.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
 
@@ -81,6 +83,8 @@ export interface TrialRecord {
   accel: Accel;
   startedAt: string;
   wallMs: number;
+  /** wallMs by phase (boot, ready, configure, migrate, verify, stop); absent in files before 0.2 */
+  phaseMs?: PhaseTimes;
   info?: MigrationInfo;
   /** the final `info migrate` text as QEMU printed it */
   rawInfo?: string;
@@ -95,6 +99,8 @@ export interface TrialRecord {
   sourceArgv: string[];
   destinationArgv: string[];
   qemu: QemuFacts;
+  /** what both QEMUs of this trial booted; absent: QEMU's default (files before --firmware) */
+  firmware?: TrialFirmware;
 }
 
 /** The first line of every results file: what was asked for and on what machine. */

@@ -8,7 +8,6 @@ import { EXIT, Interrupted, UsageError } from '../errors.js';
 import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
-import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { FORMATS, type Format } from '../render/results.js';
@@ -17,6 +16,8 @@ import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
 import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
+import { firmwareFor, firmwareSummary } from './firmware.js';
+import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
@@ -141,9 +142,18 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   const seed = opts.seed !== undefined ? parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 31);
   if (opts.labelA === opts.labelB) throw new UsageError(`--label-a and --label-b are both "${opts.labelA}"; the table needs two names`);
   checkGates(opts); // validate gate values before anything runs
+  // Both binaries at once; A's error first when both are bad.
+  const probed = await Promise.allSettled([
+    probeQemuAhead(opts.qemuA, '--qemu-a', [...vm.extraArgs, ...opts.aArg]),
+    probeQemuAhead(opts.qemuB, '--qemu-b', [...vm.extraArgs, ...opts.bArg]),
+  ]);
+  const [qemuA, qemuB] = probed.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }) as [QemuFacts, QemuFacts];
   const variants: Variant[] = [
-    { label: opts.labelA, qemu: await probeQemu(opts.qemuA, '--qemu-a'), extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
-    { label: opts.labelB, qemu: await probeQemu(opts.qemuB, '--qemu-b'), extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
+    { label: opts.labelA, qemu: qemuA, extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
+    { label: opts.labelB, qemu: qemuB, extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
   ];
   if (previous) {
     previous.header.variants.forEach((pv, i) => {
@@ -162,6 +172,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   // Both variants traced or neither: a phase table with one side missing compares nothing.
   const traced = await Promise.all(variants.map((v) => probeTracepoints(v.qemu)));
   const trace = opts.breakdown !== false && !opts.destHost && traced.every(Boolean);
+  // A file from before --firmware ran SeaBIOS: a resumed compare must not switch mid-way.
+  const firmware = await firmwareFor(previous && opts.firmware === undefined ? { ...opts, firmware: 'seabios' } : opts, vm, variants.map((v) => v.qemu));
   const remoteSetup = await setupRemote(opts, vm);
 
   let say = (line: string) => {
@@ -181,6 +193,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       prepared,
       trace,
       {
+        firmware,
         warmup,
         order: opts.order,
         seed,
@@ -209,7 +222,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
         index: p.index,
         warmup: p.warmup,
         ...(swept && { point: point.label }),
-        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
+        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, firmware, ...(remoteSetup && { remote: remoteSetup.remote }) }),
       };
     });
   });
@@ -217,7 +230,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plural(plan.length, 'trial')} to go` : plural(plan.length, 'trial')} ` +
       `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
-      `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+      `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];

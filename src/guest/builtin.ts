@@ -26,7 +26,7 @@ export interface BuiltinGuestOptions {
   heartbeatMs: number;
   /** how long to wait for READY; touching 16 GiB under TCG takes a while */
   readyTimeoutMs: number;
-  /** heartbeats collected before migrating, to show the noise floor */
+  /** heartbeats collected before migrating, to show the noise floor (while the monitors are configured) */
   baselineMs: number;
   /** measure the dirty rate with calc_dirty_rate where the QEMU has it */
   measureDirtyRate: boolean;
@@ -55,6 +55,8 @@ export class BuiltinGuest implements GuestDriver {
   private startedAt = 0;
   private migrateStartedAt?: number;
   private baseline?: GuestObservation['baselineGapMs'];
+  /** the baseline being collected: it runs alongside the monitor setup, beforeMigrate waits for it */
+  private baselineDone?: Promise<void>;
   private measuredDirtyRate?: number;
   private notes: string[] = [];
 
@@ -158,17 +160,22 @@ export class BuiltinGuest implements GuestDriver {
     const banner = src.events.map((e) => (e.type === 'text' ? parseBanner(e.line) : undefined)).find(Boolean);
     if (banner && this.opts.touch !== 'none' && banner.ramMiB === 0) this.notes.push('the guest found no RAM to touch');
     if (this.opts.heartbeatMs > 0) {
-      // Collect a baseline of heartbeat gaps while nothing migrates: the noise floor.
+      // The heartbeats start after the TSC calibration line.
       await this.until(() => Boolean(this.findEvent('source', 'tsc')), 5_000, source, signal);
+      // Collect a baseline of heartbeat gaps while nothing migrates (the noise floor), during
+      // the monitor commands that set up the migration rather than before them.
       const from = performance.now();
-      await this.until(() => performance.now() - from >= this.opts.baselineMs, this.opts.baselineMs + 1000, source, signal);
-      const beats = src.beats.filter((t) => t >= from);
-      const s = gapStats(heartbeatGaps(beats));
-      if (s.n > 0) this.baseline = { median: round(s.median), p99: round(s.p99), max: round(s.max), n: s.n };
+      this.baselineDone = this.until(() => performance.now() - from >= this.opts.baselineMs, this.opts.baselineMs + 1000, source, signal).then(() => {
+        const s = gapStats(heartbeatGaps(src.beats.filter((t) => t >= from)));
+        if (s.n > 0) this.baseline = { median: round(s.median), p99: round(s.p99), max: round(s.max), n: s.n };
+      });
+      // Awaited in beforeMigrate or finish; an abort surfaces there, not as an unhandled rejection.
+      this.baselineDone.catch(() => undefined);
     }
   }
 
   async beforeMigrate(monitor: HmpClient, record: (command: string, reply: string) => void, commands?: Set<string>): Promise<void> {
+    await this.baselineDone;
     if (this.opts.measureDirtyRate && this.opts.dirtyRateMiBs > 0) {
       if (commands && !commands.has('calc_dirty_rate')) {
         this.notes.push('this QEMU has no calc_dirty_rate; the dirty rate was not measured');

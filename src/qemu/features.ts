@@ -81,8 +81,9 @@ export async function probeDirtyRing(qemu: QemuFacts, size = 4096): Promise<{ ok
 const traceCache = new Map<string, Promise<boolean>>();
 
 /** Whether `-trace help` lists the downtime checkpoints (QEMU 10.0 and later, log backend). */
-export function probeTracepoints(qemu: QemuFacts): Promise<boolean> {
-  const key = `${qemu.path}:${qemu.sha256 ?? ''}`;
+export function probeTracepoints(qemu: Pick<QemuFacts, 'path'>): Promise<boolean> {
+  // By path alone: it is asked while --version still runs (src/commands/probes.ts).
+  const key = qemu.path;
   let p = traceCache.get(key);
   if (!p) {
     // 5.2 prints the list on stderr, later releases on stdout: read both.

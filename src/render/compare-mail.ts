@@ -113,6 +113,7 @@ export function describeSetup(report: CompareReport): string {
   parts.push(s.accel.toUpperCase());
   const versions = [...new Set(s.qemuVersions)];
   parts.push(versions.length === 1 ? `QEMU ${versions[0]}` : `QEMU ${s.qemuVersions.join(' vs ')}`);
+  if (s.firmware) parts.push(s.firmware);
   return parts.join(', ');
 }
 

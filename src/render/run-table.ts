@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { formatBytes } from '../util/units.js';
+import { firmwareLabel } from '../util/firmware-label.js';
 import { sparkline } from './sparkline.js';
 import { fitTable } from './fit.js';
 import { plural } from '../util/plural.js';
@@ -41,7 +42,8 @@ const ms = (v: number | undefined) => (v === undefined ? '-' : `${Number(v.toFix
 export function describeSetup(header: RunHeader): string {
   const c = header.config as { ram?: string; smp?: number; speed?: string; downtime?: string };
   const q = header.variants[0]?.qemu;
-  return `RAM ${c.ram}, ${typeof c.smp === 'number' ? plural(c.smp, 'vCPU') : `${c.smp} vCPUs`}, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}`;
+  const fw = firmwareLabel(header.config['firmware']);
+  return `RAM ${c.ram}, ${typeof c.smp === 'number' ? plural(c.smp, 'vCPU') : `${c.smp} vCPUs`}, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}${fw ? `, ${fw}` : ''}`;
 }
 
 export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: ChalkInstance, columns?: number): string {

@@ -37,6 +37,11 @@ export const VmSchema = z.strictObject({
   machine: z.string().optional().describe('QEMU -machine type, e.g. pc, q35'),
   accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
   dirtyRing: z.number().int().positive().optional().describe('KVM dirty ring size (entries); needs kernel and QEMU support'),
+  firmware: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('auto (qboot where the QEMU has it, else SeaBIOS), seabios, qboot, or the path of a firmware file for -bios; both sides boot the same'),
   guest: GuestSchema.optional(),
   args: z.array(z.string()).optional().describe('extra QEMU arguments for both sides'),
 });

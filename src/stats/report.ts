@@ -5,6 +5,7 @@
 import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
 import { compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
+import { firmwareLabel } from '../util/firmware-label.js';
 
 export type MetricKey = 'qemuDowntime' | 'guestDowntime' | 'totalTime';
 
@@ -74,6 +75,8 @@ export interface SetupFacts {
   qemuVersions: string[];
   hostCpu: string;
   hostKernel: string;
+  /** "qboot", "SeaBIOS", "firmware FILE"; absent in files from before --firmware */
+  firmware?: string;
 }
 
 export interface CompareReport {
@@ -221,6 +224,13 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
   const smp = describeSmp(header.config['smp']);
   if (smp) setup.smp = smp;
   if (header.accelNote) setup.accelNote = header.accelNote;
+  // What the trials booted, per variant: one variant may pass its own -bios (--b-arg).
+  const booted = labels.map((label) => {
+    const names = new Set(ours.filter((t) => t.variant === label && t.firmware).map((t) => firmwareLabel({ name: t.firmware!.name, bios: t.firmware!.path })));
+    return names.size === 1 ? [...names][0] : undefined;
+  });
+  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config['firmware']);
+  if (firmware) setup.firmware = firmware;
 
   return {
     runId: header.runId,

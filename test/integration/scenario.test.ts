@@ -47,7 +47,7 @@ describe('scenarios on real QEMU', () => {
     writeFileSync(file, 'name: typo\ndescription: d\nvm:\n  ram: 1G\n  smpp: 2\n');
     const r = await migdown(['run', '--scenario', file]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim()).toBe(`migdown: ${file}: vm: unknown key "smpp" (expected one of: ram, smp, machine, accel, dirtyRing, guest, args)`);
+    expect(r.stderr.trim()).toBe(`migdown: ${file}: vm: unknown key "smpp" (expected one of: ram, smp, machine, accel, dirtyRing, firmware, guest, args)`);
   });
 
   it('a parameter value that would edit the monitor line (DEL bytes) is refused before any VM starts', async () => {
