@@ -19,6 +19,7 @@ import { startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarg
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import { makeRunDir } from '../util/rundir.js';
+import { clockAgreement } from './clock-agreement.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
 
 export interface TrialConfig {
@@ -347,10 +348,17 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     ...(destinationStatus !== undefined && { destinationStatus }),
     ...(guest && { guest }),
     ...(breakdown && { breakdown }),
+    ...withClocks(guest, breakdown),
     samples,
     monitor,
     sourceArgv: [cfg.qemu.path, ...sourceArgv],
     destinationArgv: remote && dst && 'remoteArgv' in dst ? [remote.qemu.path, ...(dst.remoteArgv as string[])] : [cfg.qemu.path, ...destinationArgv],
     qemu: cfg.qemu,
   };
+}
+
+/** Both measures of the pause side by side, where the trial has the heartbeats and the trace. */
+function withClocks(guest: GuestObservation | undefined, breakdown: DowntimeBreakdown | undefined): Pick<TrialRecord, 'clocks'> {
+  const clocks = clockAgreement(guest, breakdown);
+  return clocks ? { clocks } : {};
 }

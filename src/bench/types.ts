@@ -4,6 +4,7 @@
 
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
+import type { ClockAgreement } from './clock-agreement.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
@@ -51,6 +52,18 @@ export interface ProgressSample {
 export interface GuestObservation {
   /** longest heartbeat gap across the switchover, ms */
   observedDowntimeMs?: number;
+  /**
+   * What the heartbeats' sequence numbers say (guest protocol 2): beats lost or read together
+   * on each side while migrating, and the numbers either side of the switchover
+   * (unseenAcrossSwitchover > 0: beats were written that never arrived).
+   */
+  beats?: {
+    source: { lost: number; merged: number };
+    destination: { lost: number; merged: number };
+    lastSourceSeq?: number;
+    firstDestinationSeq?: number;
+    unseenAcrossSwitchover?: number;
+  };
   /** heartbeat gap statistics before migration started: noise floor */
   baselineGapMs?: { median: number; p99: number; max: number; n: number };
   heartbeatPeriodMs?: number;
@@ -87,6 +100,8 @@ export interface TrialRecord {
   guest?: GuestObservation;
   /** the pause's phases from QEMU's tracepoints, where the binary has them */
   breakdown?: DowntimeBreakdown;
+  /** guest-observed downtime against the traced pause, where the trial has both */
+  clocks?: ClockAgreement;
   samples?: ProgressSample[];
   monitor: MonitorExchange[];
   sourceArgv: string[];

@@ -12,6 +12,7 @@ import { referenceRows, referenceText } from './reference.js';
 import { renderBreakdownMarkdown, renderBreakdownText } from './breakdown.js';
 import { summarizeBreakdowns } from '../trace/breakdown.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
+import { clocksCsvRows, clocksSummary, renderClocksMarkdown, renderClocksText } from './clocks.js';
 import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';
 import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
 
@@ -51,15 +52,17 @@ export function renderResults(
     const groups = groupByPoint({ ...header, config }, trials, build);
     switch (format) {
       case 'table':
-        return renderSweepTable(header, groups, chalk);
+        return [renderSweepTable(header, groups, chalk), ...renderClocksText(header, trials, false)].join('\n');
       case 'mail':
-        return renderSweepMail(header, groups);
+        return [renderSweepMail(header, groups).replace(/\n+$/, ''), ...renderClocksText(header, trials, true)].join('\n');
       case 'markdown':
-        return renderSweepMarkdown(header, groups);
-      case 'csv':
-        return renderSweepCsv(header, groups);
+        return [renderSweepMarkdown(header, groups).replace(/\n+$/, ''), ...renderClocksMarkdown(header, trials)].join('\n');
+      case 'csv': {
+        const rows = clocksCsvRows(header, trials).map((r) => CSV_COLUMNS.map((c) => csvField(c === 'run_id' ? header.runId : r[c])).join(','));
+        return [renderSweepCsv(header, groups).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
+      }
       case 'json':
-        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), trials, ...extra }, null, 2);
+        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), clocks: clocksSummary(trials), trials, ...extra }, null, 2);
     }
   }
   const report = build(header, trials);
@@ -68,16 +71,17 @@ export function renderResults(
   switch (format) {
     case 'table': {
       const body = header.command === 'run' ? renderRunTable(header, trials, chalk) : renderCompareTable(report, chalk);
-      return [body, ...renderBreakdownText(header, trials, false), ...published.map((l) => chalk.cyan(l))].join('\n');
+      return [body, ...renderBreakdownText(header, trials, false), ...renderClocksText(header, trials, false), ...published.map((l) => chalk.cyan(l))].join('\n');
     }
     case 'mail':
       return [
         renderMail(report).replace(/\n+$/, ''),
         ...renderBreakdownText(header, trials, true),
+        ...renderClocksText(header, trials, true),
         ...published.flatMap((l) => ['', ...wrap(toAscii(l), MAIL_WIDTH)]),
       ].join('\n');
     case 'markdown':
-      return [renderMarkdown(report).replace(/\n+$/, ''), ...renderBreakdownMarkdown(header, trials), ...published.map((l) => `\n${l}`)].join('\n');
+      return [renderMarkdown(report).replace(/\n+$/, ''), ...renderBreakdownMarkdown(header, trials), ...renderClocksMarkdown(header, trials), ...published.map((l) => `\n${l}`)].join('\n');
     case 'csv': {
       // Published figures as rows of the same shape: the variant says whose they are.
       const keyOf = (label: string) => report.metrics.find((m) => m.label === label)?.key ?? label;
@@ -96,6 +100,7 @@ export function renderResults(
           rows.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
         }
       }
+      for (const r of clocksCsvRows(header, trials)) rows.push(CSV_COLUMNS.map((c) => csvField(c === 'run_id' ? report.runId : r[c])).join(','));
       return [renderCsv(report).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
     }
     case 'json':
@@ -109,6 +114,7 @@ export function renderResults(
             variant: v.label,
             summary: summarizeBreakdowns(trials.filter((t) => t.variant === v.label && !t.warmup && t.breakdown).map((t) => t.breakdown!)),
           })),
+          clocks: clocksSummary(trials),
           trials,
           ...extra,
         },
