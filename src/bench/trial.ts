@@ -15,6 +15,8 @@ import { chooseDialect, helpCommands, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
+import { readQemuHugePages } from '../qemu/host-facts.js';
+import { probeTracePlan } from '../qemu/features.js';
 import { startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
@@ -166,16 +168,18 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const incomingUri = remote ? remote.endpoints.incoming : `tcp:127.0.0.1:${port}`;
   const migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
   const dstDialect = remote ? chooseDialect(remote.qemu.versionLine) : dialect;
+  // The checkpoints where the binary has them, else the older events (src/trace/breakdown.ts).
+  const traceEvents = cfg.trace ? (await probeTracePlan(cfg.qemu)).events : [];
   const destinationArgv = [
     ...qemuArgv(cfg, dstDialect, dstMonPath, [
       ...(guestDriver?.qemuArgs('destination', runDir, remotePaths) ?? []),
       // Trace logs stay local only: a remote breakdown would need clocks we cannot compare.
-      ...(cfg.trace && !remote ? traceArgs(dstTrace) : []),
+      ...(cfg.trace && !remote ? traceArgs(dstTrace, traceEvents) : []),
     ]),
     '-incoming',
     deferIncoming ? 'defer' : incomingUri,
   ];
-  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace) : [])]);
+  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace, traceEvents) : [])]);
 
   let dst: QemuProcess | undefined;
   let src: QemuProcess | undefined;
@@ -188,6 +192,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   let destinationStatus: string | undefined;
   let guest: GuestObservation | undefined;
   let breakdown: DowntimeBreakdown | undefined;
+  let hugePages: TrialRecord['hugePages'];
 
   const send = async (side: 'source' | 'destination', mon: HmpClient, command: string, timeoutMs?: number) => {
     try {
@@ -250,6 +255,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     }
 
     ctx.onPhase?.('migrating');
+    hugePages = await hugePagesNow(src, remote ? undefined : dst);
     await send('source', srcMon, `migrate -d ${migrateUri}`);
     const deadline = performance.now() + cfg.timeoutMs;
     let postcopyStarted = false;
@@ -348,6 +354,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     ...(destinationStatus !== undefined && { destinationStatus }),
     ...(guest && { guest }),
     ...(breakdown && { breakdown }),
+    ...(hugePages && { hugePages }),
     ...withClocks(guest, breakdown),
     samples,
     monitor,
@@ -361,4 +368,11 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
 function withClocks(guest: GuestObservation | undefined, breakdown: DowntimeBreakdown | undefined): Pick<TrialRecord, 'clocks'> {
   const clocks = clockAgreement(guest, breakdown);
   return clocks ? { clocks } : {};
+}
+
+/** Each local QEMU's AnonHugePages at the moment of migrating (THP decides what KVM must split). */
+async function hugePagesNow(src: QemuProcess, dst: QemuProcess | undefined): Promise<TrialRecord['hugePages']> {
+  const [source, destination] = await Promise.all([readQemuHugePages(src.pid), readQemuHugePages(dst?.pid)]);
+  if (!source && !destination) return undefined;
+  return { ...(source && { source }), ...(destination && { destination }) };
 }

@@ -4,6 +4,7 @@
 
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
+import type { KvmHostFacts, QemuHugePages } from '../qemu/host-facts.js';
 import type { ClockAgreement } from './clock-agreement.js';
 
 export type Accel = 'kvm' | 'tcg';
@@ -25,6 +26,8 @@ export interface HostFacts {
   kernel: string;
   memBytes: number;
   cpus: number;
+  /** KVM MMU, THP and kernel: what decides how long stopping dirty logging takes */
+  kvm?: KvmHostFacts;
 }
 
 /** One monitor command as sent, with what QEMU answered. */
@@ -100,6 +103,8 @@ export interface TrialRecord {
   guest?: GuestObservation;
   /** the pause's phases from QEMU's tracepoints, where the binary has them */
   breakdown?: DowntimeBreakdown;
+  /** each local QEMU's huge pages right before `migrate` was sent */
+  hugePages?: { source?: QemuHugePages; destination?: QemuHugePages };
   /** guest-observed downtime against the traced pause, where the trial has both */
   clocks?: ClockAgreement;
   samples?: ProgressSample[];

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { HostFacts, QemuFacts } from '../bench/types.js';
 import { parseQemuVersion, versionString } from './dialect.js';
+import { readKvmHostFacts } from './host-facts.js';
 
 const QEMU_PACKAGE_HINT = 'install the Debian/Ubuntu package qemu-system-x86 (apt-get install -y qemu-system-x86)';
 
@@ -111,5 +112,6 @@ export async function hostFacts(): Promise<HostFacts> {
     kernel: `${os.type()} ${os.release()}`,
     memBytes: os.totalmem(),
     cpus: os.cpus().length,
+    kvm: await readKvmHostFacts(),
   };
 }

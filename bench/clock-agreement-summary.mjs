@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The agreement table of bench/clock-agreement.sh from its results files.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+console.log('| file | trials with both | honest (in [-0.5, P+0.5]) | flagged (> 2P) | median diff | min | max | src merged | dst merged | lost | load |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const f of process.argv.slice(2)) {
+  const lines = readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const ts = lines.filter((l) => l.kind === 'trial' && !l.warmup && l.status === 'completed');
+  const cs = ts.map((t) => t.clocks).filter(Boolean);
+  const ds = cs.map((c) => c.differenceMs).sort((a, b) => a - b);
+  const med = ds.length ? (ds.length % 2 ? ds[(ds.length - 1) / 2] : (ds[ds.length / 2 - 1] + ds[ds.length / 2]) / 2) : NaN;
+  const sum = (pick) => ts.reduce((a, t) => a + (pick(t) ?? 0), 0);
+  console.log(
+    `| ${path.basename(f)} | ${cs.length}/${lines.filter((l) => l.kind === 'trial').length} | ${cs.filter((c) => c.honest).length} | ${cs.filter((c) => c.flagged).length} | ${med.toFixed(2)} | ${ds[0]?.toFixed(2)} | ${ds.at(-1)?.toFixed(2)} | ` +
+      `${sum((t) => t.guest?.beats?.source.merged)} | ${sum((t) => t.guest?.beats?.destination.merged)} | ${sum((t) => (t.guest?.beats?.source.lost ?? 0) + (t.guest?.beats?.destination.lost ?? 0) + (t.guest?.beats?.unseenAcrossSwitchover ?? 0))} | |`,
+  );
+  console.log(`  differences: ${ds.map((d) => d.toFixed(2)).join(' ')}`);
+}
