@@ -213,8 +213,11 @@ const CANONICAL = [
 ];
 
 const PHASE_NAMES: Record<string, string> = {
-  'src-downtime-start>src-vm-stopped': 'stop vCPUs',
-  'src-vm-stopped>src-iterable-saved': 'save RAM (iterable state)',
+  // Not just the vCPUs: global_state_store, the VM-state change handlers and the block drain
+  // run between these two checkpoints too (migration_stop_vm, do_vm_stop).
+  'src-downtime-start>src-vm-stopped': 'stop the VM (vCPUs, handlers, drain)',
+  // The switchover start and every iterable section (RAM, dirty bitmaps, VFIO ...), not RAM alone.
+  'src-vm-stopped>src-iterable-saved': 'save iterables (switchover, RAM)',
   'src-iterable-saved>src-non-iterable-saved': 'save device state (non-iterable)',
   'src-non-iterable-saved>src-downtime-end': 'end of stream on the source',
   'src-downtime-end>dst-precopy-loadvm-completed': 'destination finishes loading',
@@ -691,7 +694,8 @@ export function summarizeBreakdowns(bs: DowntimeBreakdown[]): BreakdownSummary {
   const phases = new Map<string, { name: string; side: PhaseSide; values: number[] }>();
   for (const b of ok) {
     for (const p of b.phases) {
-      const e = phases.get(p.key) ?? { name: p.name, side: p.side, values: [] };
+      // Today's label for the key: a results file keeps the label it was recorded with.
+      const e = phases.get(p.key) ?? { name: PHASE_NAMES[p.key] ?? p.name, side: p.side, values: [] };
       e.values.push(p.durationMs);
       phases.set(p.key, e);
     }
