@@ -30,6 +30,11 @@ export interface ClockAgreement {
   honest: boolean;
   /** |difference| > 2 P: the two clocks disagree for this trial */
   flagged: boolean;
+  /**
+   * how long after src-downtime-start the vCPUs were all paused (vm_state_notify): the guest
+   * ran, and could beat, that long inside the traced pause, which can pull the difference below 0
+   */
+  vcpusStoppedAfterMs?: number;
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -48,6 +53,7 @@ export function clockAgreement(guest: GuestObservation | undefined, breakdown: D
     heartbeatPeriodMs: p,
     honest: d >= -HONEST_SLACK_MS && d <= p + HONEST_SLACK_MS,
     flagged: Math.abs(d) > FLAG_PERIODS * p,
+    ...(breakdown?.vcpusStoppedAfterMs !== undefined && { vcpusStoppedAfterMs: breakdown.vcpusStoppedAfterMs }),
   };
 }
 

@@ -66,6 +66,10 @@ export interface GuestObservation {
     lastSourceSeq?: number;
     firstDestinationSeq?: number;
     unseenAcrossSwitchover?: number;
+    /** beats that arrived in the same chunk as the source's last one (1: read on time) */
+    lastSourceChunkBeats?: number;
+    /** beats that arrived in the same chunk as the destination's first one (1: read on time) */
+    firstDestinationChunkBeats?: number;
   };
   /** heartbeat gap statistics before migration started: noise floor */
   baselineGapMs?: { median: number; p99: number; max: number; n: number };

@@ -244,6 +244,12 @@ export class BuiltinGuest implements GuestDriver {
     const lastSource = src.seqs.at(-1);
     const firstDestination = dst.seqs[0];
     const out: NonNullable<GuestObservation['beats']> = { source: side(src, from), destination: side(dst, 0) };
+    // Beats read in one chunk share an arrival time: more than one at either edge of the gap
+    // means the reader was late exactly there.
+    const lastAt = src.beats.at(-1);
+    const firstAt = dst.beats[0];
+    if (lastAt !== undefined) out.lastSourceChunkBeats = src.beats.filter((t) => t === lastAt).length;
+    if (firstAt !== undefined) out.firstDestinationChunkBeats = dst.beats.filter((t) => t === firstAt).length;
     if (lastSource !== undefined && firstDestination !== undefined) {
       out.lastSourceSeq = lastSource;
       out.firstDestinationSeq = firstDestination;

@@ -41,6 +41,10 @@ export const TRACE_EVENTS = [
   // destination they also show the slot remapping that loading chipset state (PAM) causes.
   // A handful of lines per migration.
   'kvm_set_user_memory',
+  // "running 0 reason finish-migrate" is printed once pause_all_vcpus() returned: the moment
+  // the guest stopped running, which src-downtime-start precedes by global_state_store and the
+  // vCPU kick. One line per side.
+  'vm_state_notify',
 ] as const;
 
 /**
@@ -172,6 +176,11 @@ export interface DowntimeBreakdown {
   sourceDowntimeMs?: number;
   /** src-downtime-start → dst VM started; only on one host */
   endToEndPauseMs?: number;
+  /**
+   * src-downtime-start → the source's vm_state_notify "running 0" (all vCPUs paused): how long
+   * the guest still ran inside the traced pause. Absent when not traced.
+   */
+  vcpusStoppedAfterMs?: number;
   /** the slowest device handlers, top 5 each, by µs */
   topDevices: { save: DeviceTime[]; load: DeviceTime[] };
   /** all device handler time, µs */
@@ -603,6 +612,8 @@ export function computeBreakdown(sourceLog: string, destLog: string, opts: Break
   if (!sameHost && !dstStamps.length) notes.push('the destination trace has no checkpoints');
 
   const totals = { save: saves.reduce((a, x) => a + x.us, 0), load: loads.reduce((a, x) => a + x.us, 0) };
+  const paused = src.events.find((e) => e.name === 'vm_state_notify' && e.timeUs !== undefined && e.timeUs >= start.t && /^running 0\b/.test(e.argsText));
+  const vcpusStoppedAfterMs = paused ? ms3(paused.timeUs! - start.t) : undefined;
   return {
     available: true,
     sameHost,
@@ -611,6 +622,7 @@ export function computeBreakdown(sourceLog: string, destLog: string, opts: Break
     checkpoints,
     ...(sourceDowntimeMs !== undefined && { sourceDowntimeMs }),
     ...(endToEndPauseMs !== undefined && { endToEndPauseMs }),
+    ...(vcpusStoppedAfterMs !== undefined && { vcpusStoppedAfterMs }),
     topDevices: { save: top(saves), load: top(loads) },
     deviceTotalsUs: totals,
     dirtyLogStop: dirtyLogStopOf(src, window),

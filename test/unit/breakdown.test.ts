@@ -132,10 +132,11 @@ describe('traceArgs / hasDowntimeTracepoints', () => {
       '-trace', 'vmstate_downtime_load',
       '-trace', 'global_dirty_changed',
       '-trace', 'kvm_set_user_memory',
+      '-trace', 'vm_state_notify',
       '-msg', 'timestamp=on',
       '-D', '/run/d/src.trace.log',
     ]);
-    expect(TRACE_EVENTS).toHaveLength(5);
+    expect(TRACE_EVENTS).toHaveLength(6);
   });
 
   it('finds vmstate_downtime_checkpoint as a whole line of `-trace help`', () => {

@@ -91,3 +91,18 @@ describe('computeBreakdown without checkpoints', () => {
     expect(compareBreakdowns(a, b).notes[0]).toMatch(/breakdowns available: A 0, B 0/);
   });
 });
+
+describe('vm_state_notify in the checkpoint trace', () => {
+  it('says how long after src-downtime-start the vCPUs were all paused', () => {
+    const [s, d] = pair('qemu-10.0.2-idle');
+    const lines = s.split('\n');
+    const i = lines.findIndex((l) => l.includes('src-downtime-start'));
+    const [tid, rest] = lines[i]!.split('@') as [string, string];
+    const t = Number(rest.split(':')[0]);
+    // the line QEMU prints once pause_all_vcpus() returned, 0.25 ms after the pause began
+    lines.splice(i + 1, 0, `${tid}@${(t + 0.00025).toFixed(6)}:vm_state_notify running 0 reason 7 (finish-migrate)`);
+    const b = computeBreakdown(lines.join('\n'), d, { sameHost: true });
+    expect(b.vcpusStoppedAfterMs).toBe(0.25);
+    expect(computeBreakdown(s, d, { sameHost: true }).vcpusStoppedAfterMs).toBeUndefined();
+  });
+});
