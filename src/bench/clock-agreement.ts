@@ -35,6 +35,13 @@ export interface ClockAgreement {
    * ran, and could beat, that long inside the traced pause, which can pull the difference below 0
    */
   vcpusStoppedAfterMs?: number;
+  /**
+   * Both beats at the gap's edges arrived alone (not read together with later ones): the reader
+   * stamped them on time, so a large difference is time the guest really did not run, outside
+   * the traced pause (a vCPU waiting for a host CPU, or slow to enter the guest again). false:
+   * the reader was late at an edge. Absent without sequence numbers.
+   */
+  edgesReadOnTime?: boolean;
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -54,7 +61,14 @@ export function clockAgreement(guest: GuestObservation | undefined, breakdown: D
     honest: d >= -HONEST_SLACK_MS && d <= p + HONEST_SLACK_MS,
     flagged: Math.abs(d) > FLAG_PERIODS * p,
     ...(breakdown?.vcpusStoppedAfterMs !== undefined && { vcpusStoppedAfterMs: breakdown.vcpusStoppedAfterMs }),
+    ...edges(guest),
   };
+}
+
+function edges(guest: GuestObservation | undefined): Pick<ClockAgreement, 'edgesReadOnTime'> {
+  const b = guest?.beats;
+  if (b?.lastSourceChunkBeats === undefined || b.firstDestinationChunkBeats === undefined) return {};
+  return { edgesReadOnTime: b.lastSourceChunkBeats === 1 && b.firstDestinationChunkBeats === 1 };
 }
 
 export interface ClockAgreementSummary {

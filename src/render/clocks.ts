@@ -43,7 +43,12 @@ function flaggedLines(rows: ClockRow[]): string[] {
     .map(
       (r) =>
         `${FLAG_MARK}: trial ${r.who}: guest-observed ${ms(r.c.guestObservedMs)} ms, traced pause ${ms(r.c.tracedPauseMs)} ms ` +
-        `(${formatSignedMs(Number(r.c.differenceMs.toFixed(2)))}): one of the two clocks is wrong for this trial`,
+        `(${formatSignedMs(Number(r.c.differenceMs.toFixed(2)))}): ` +
+        (r.c.edgesReadOnTime === true
+          ? 'both edge beats were read on time, so the guest itself did not run that much longer than the traced pause'
+          : r.c.edgesReadOnTime === false
+            ? 'the reader was late at an edge of the gap'
+            : 'one of the two clocks is wrong for this trial'),
     );
 }
 

@@ -44,6 +44,13 @@ describe('clockAgreement', () => {
     expect(clockAgreement(g(5), bd(8.37))).toMatchObject({ honest: false, flagged: true });
   });
 
+  it('says whether the reader stamped both edges of the gap on time', () => {
+    const beats = (last: number, first: number) => ({ source: { lost: 0, merged: 0 }, destination: { lost: 0, merged: 0 }, lastSourceChunkBeats: last, firstDestinationChunkBeats: first });
+    expect(clockAgreement({ observedDowntimeMs: 20, heartbeatPeriodMs: 1, beats: beats(1, 1) }, bd(8))?.edgesReadOnTime).toBe(true);
+    expect(clockAgreement({ observedDowntimeMs: 20, heartbeatPeriodMs: 1, beats: beats(1, 3) }, bd(8))?.edgesReadOnTime).toBe(false);
+    expect(clockAgreement({ observedDowntimeMs: 20, heartbeatPeriodMs: 1 }, bd(8))?.edgesReadOnTime).toBeUndefined();
+  });
+
   it('needs both measures and a heartbeat', () => {
     expect(clockAgreement({ observedDowntimeMs: 9, heartbeatPeriodMs: 1 }, bd(undefined))).toBeUndefined();
     expect(clockAgreement({ heartbeatPeriodMs: 1 }, bd(8))).toBeUndefined();
