@@ -33,6 +33,17 @@ export const HostFactsSchema = z.looseObject({
   kernel: z.string(),
   memBytes: bytes,
   cpus: count,
+  kvm: z
+    .looseObject({
+      kernel: z.string(),
+      vendorModule: z.string().optional(),
+      tdpMmu: z.string().optional(),
+      eagerPageSplit: z.string().optional(),
+      thpEnabled: z.string().optional(),
+      thpDefrag: z.string().optional(),
+    })
+    .optional()
+    .describe('KVM MMU, THP and kernel: what decides how long stopping dirty logging takes'),
 });
 
 export const HostNoiseSchema = z
@@ -117,12 +128,17 @@ export const DirtyLogStopSchema = z.looseObject({
 export const DowntimeBreakdownSchema = z
   .looseObject({
     available: z.boolean(),
+    legacyPause: z
+      .looseObject({ from: z.string(), to: z.string(), ms: z.number() })
+      .optional()
+      .describe('without checkpoints (QEMU < 8.2): the pause bracketed by run-state tracepoints'),
     sameHost: z.boolean(),
     clock: z.enum(['shared', 'per-side']),
     phases: z.array(BreakdownPhaseSchema),
     checkpoints: z.array(BreakdownCheckpointSchema),
     sourceDowntimeMs: z.number().optional(),
     endToEndPauseMs: z.number().optional(),
+    vcpusStoppedAfterMs: z.number().optional(),
     topDevices: z.looseObject({ save: z.array(DeviceTimeSchema), load: z.array(DeviceTimeSchema) }),
     deviceTotalsUs: z.looseObject({ save: z.number(), load: z.number() }),
     dirtyLogStop: DirtyLogStopSchema,
@@ -144,6 +160,8 @@ export const ProgressSampleSchema = z.looseObject({
   dirtySyncCount: z.number().optional(),
 });
 
+const BeatLossSchema = z.looseObject({ lost: count, merged: count });
+
 const GapStatsSchema = z.looseObject({ median: z.number(), p99: z.number(), max: z.number(), n: count });
 
 export const GuestObservationSchema = z.looseObject({
@@ -155,7 +173,21 @@ export const GuestObservationSchema = z.looseObject({
   readyAfterMs: z.number().optional(),
   touchMs: z.number().optional(),
   note: z.string().optional(),
+  beats: z
+    .looseObject({
+      source: BeatLossSchema,
+      destination: BeatLossSchema,
+      lastSourceSeq: z.number().optional(),
+      firstDestinationSeq: z.number().optional(),
+      unseenAcrossSwitchover: z.number().optional(),
+      lastSourceChunkBeats: z.number().optional(),
+      firstDestinationChunkBeats: z.number().optional(),
+    })
+    .optional()
+    .describe("what the heartbeats' sequence numbers say (guest protocol 2)"),
 });
+
+const HugePagesSchema = z.looseObject({ anonHugePagesKiB: z.number() });
 
 const AccelSchema = z.enum(['kvm', 'tcg']);
 const PointSchema = z.record(z.string(), z.union([z.string(), z.number()])).describe('the sweep point, e.g. {"ram":"2G"}');
@@ -184,6 +216,23 @@ export const TrialRecordSchema = z
       .record(z.enum(TRIAL_PHASES), z.number())
       .optional()
       .describe('milliseconds of the trial spent in each phase: boot, ready, configure, migrate, verify, stop'),
+    hugePages: z
+      .looseObject({ source: HugePagesSchema.optional(), destination: HugePagesSchema.optional() })
+      .optional()
+      .describe("each local QEMU's AnonHugePages right before migrate was sent"),
+    clocks: z
+      .looseObject({
+        guestObservedMs: z.number(),
+        tracedPauseMs: z.number(),
+        differenceMs: z.number(),
+        heartbeatPeriodMs: z.number(),
+        honest: z.boolean(),
+        flagged: z.boolean(),
+        vcpusStoppedAfterMs: z.number().optional(),
+        edgesReadOnTime: z.boolean().optional(),
+      })
+      .optional()
+      .describe('guest-observed downtime against the traced pause, where the trial has both'),
     firmware: z
       .looseObject({ name: z.enum(['seabios', 'qboot', 'file']), path: z.string().optional() })
       .optional()

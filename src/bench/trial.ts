@@ -17,10 +17,13 @@ import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/i
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
 import { listeningUri, startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
 import { firmwareArgs, trialFirmware, type Firmware } from '../qemu/firmware.js';
+import { readQemuHugePages } from '../qemu/host-facts.js';
+import { probeTracePlan } from '../qemu/features.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import { makeRunDir } from '../util/rundir.js';
 import { PhaseClock } from './phases.js';
+import { clockAgreement } from './clock-agreement.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
 
 export interface TrialConfig {
@@ -172,16 +175,18 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const incomingUri = remote ? remote.endpoints.incoming : `tcp:127.0.0.1:${port}`;
   let migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
   const dstDialect = remote ? chooseDialect(remote.qemu.versionLine) : dialect;
+  // The checkpoints where the binary has them, else the older events (src/trace/breakdown.ts).
+  const traceEvents = cfg.trace ? (await probeTracePlan(cfg.qemu)).events : [];
   const destinationArgv = [
     ...qemuArgv(cfg, dstDialect, dstMonPath, [
       ...(guestDriver?.qemuArgs('destination', runDir, remotePaths) ?? []),
       // Trace logs stay local only: a remote breakdown would need clocks we cannot compare.
-      ...(cfg.trace && !remote ? traceArgs(dstTrace) : []),
+      ...(cfg.trace && !remote ? traceArgs(dstTrace, traceEvents) : []),
     ]),
     '-incoming',
     deferIncoming ? 'defer' : incomingUri,
   ];
-  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace) : [])]);
+  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace, traceEvents) : [])]);
 
   let dst: QemuProcess | undefined;
   let src: QemuProcess | undefined;
@@ -194,6 +199,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   let destinationStatus: string | undefined;
   let guest: GuestObservation | undefined;
   let breakdown: DowntimeBreakdown | undefined;
+  let hugePages: TrialRecord['hugePages'];
 
   const send = async (side: 'source' | 'destination', mon: HmpClient, command: string, timeoutMs?: number) => {
     try {
@@ -266,6 +272,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
 
     phases.enter('migrate');
     ctx.onPhase?.('migrating');
+    hugePages = await hugePagesNow(src, remote ? undefined : dst);
     await send('source', srcMon, `migrate -d ${migrateUri}`);
     const deadline = performance.now() + cfg.timeoutMs;
     let postcopyStarted = false;
@@ -368,6 +375,8 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     ...(destinationStatus !== undefined && { destinationStatus }),
     ...(guest && { guest }),
     ...(breakdown && { breakdown }),
+    ...(hugePages && { hugePages }),
+    ...withClocks(guest, breakdown),
     samples,
     monitor,
     sourceArgv: [cfg.qemu.path, ...sourceArgv],
@@ -375,4 +384,17 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     qemu: cfg.qemu,
     ...(cfg.firmware && { firmware: trialFirmware(cfg.firmware, cfg.qemu.path, cfg.extraArgs) }),
   };
+}
+
+/** Both measures of the pause side by side, where the trial has the heartbeats and the trace. */
+function withClocks(guest: GuestObservation | undefined, breakdown: DowntimeBreakdown | undefined): Pick<TrialRecord, 'clocks'> {
+  const clocks = clockAgreement(guest, breakdown);
+  return clocks ? { clocks } : {};
+}
+
+/** Each local QEMU's AnonHugePages at the moment of migrating (THP decides what KVM must split). */
+async function hugePagesNow(src: QemuProcess, dst: QemuProcess | undefined): Promise<TrialRecord['hugePages']> {
+  const [source, destination] = await Promise.all([readQemuHugePages(src.pid), readQemuHugePages(dst?.pid)]);
+  if (!source && !destination) return undefined;
+  return { ...(source && { source }), ...(destination && { destination }) };
 }

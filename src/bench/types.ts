@@ -7,6 +7,8 @@ import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { PhaseTimes } from './phases.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
+import type { KvmHostFacts, QemuHugePages } from '../qemu/host-facts.js';
+import type { ClockAgreement } from './clock-agreement.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
@@ -27,6 +29,8 @@ export interface HostFacts {
   kernel: string;
   memBytes: number;
   cpus: number;
+  /** KVM MMU, THP and kernel: what decides how long stopping dirty logging takes */
+  kvm?: KvmHostFacts;
 }
 
 /** One monitor command as sent, with what QEMU answered. */
@@ -54,6 +58,22 @@ export interface ProgressSample {
 export interface GuestObservation {
   /** longest heartbeat gap across the switchover, ms */
   observedDowntimeMs?: number;
+  /**
+   * What the heartbeats' sequence numbers say (guest protocol 2): beats lost or read together
+   * on each side while migrating, and the numbers either side of the switchover
+   * (unseenAcrossSwitchover > 0: beats were written that never arrived).
+   */
+  beats?: {
+    source: { lost: number; merged: number };
+    destination: { lost: number; merged: number };
+    lastSourceSeq?: number;
+    firstDestinationSeq?: number;
+    unseenAcrossSwitchover?: number;
+    /** beats that arrived in the same chunk as the source's last one (1: read on time) */
+    lastSourceChunkBeats?: number;
+    /** beats that arrived in the same chunk as the destination's first one (1: read on time) */
+    firstDestinationChunkBeats?: number;
+  };
   /** heartbeat gap statistics before migration started: noise floor */
   baselineGapMs?: { median: number; p99: number; max: number; n: number };
   heartbeatPeriodMs?: number;
@@ -92,6 +112,10 @@ export interface TrialRecord {
   guest?: GuestObservation;
   /** the pause's phases from QEMU's tracepoints, where the binary has them */
   breakdown?: DowntimeBreakdown;
+  /** each local QEMU's huge pages right before `migrate` was sent */
+  hugePages?: { source?: QemuHugePages; destination?: QemuHugePages };
+  /** guest-observed downtime against the traced pause, where the trial has both */
+  clocks?: ClockAgreement;
   samples?: ProgressSample[];
   /** what else the host did over this trial: load, other QEMUs, steal, others' CPU */
   noise?: TrialNoise;

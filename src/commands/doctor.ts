@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { Command } from 'commander';
 import { EXIT } from '../errors.js';
-import { probeDirtyRing, probeFeatures, probeTracepoints } from '../qemu/features.js';
+import { probeDirtyRing, probeFeatures, probeTracePlan } from '../qemu/features.js';
 import { hostFacts, probeKvm, probeQemu } from '../qemu/probe.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { formatBytes } from '../util/units.js';
@@ -39,6 +39,12 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
   const noiseWindow = sleep(1000);
   const host = await hostFacts();
   say('ok', 'host', `${host.cpuModel}, ${host.cpus} CPUs, ${formatBytes(host.memBytes)} (${formatBytes(os.freemem())} free), ${host.kernel}`);
+  const k = host.kvm;
+  if (k) {
+    say('ok', 'KVM module', k.vendorModule ?? 'none loaded');
+    say('ok', 'KVM MMU', k.tdpMmu === undefined ? 'tdp_mmu not reported by this kernel' : `tdp_mmu=${k.tdpMmu}${k.tdpMmu === 'N' ? ' (shadow paging)' : ''}, eager_page_split=${k.eagerPageSplit ?? '?'}`);
+    say('ok', 'transparent huge pages', `enabled=${k.thpEnabled ?? '?'}, defrag=${k.thpDefrag ?? '?'} (each QEMU's AnonHugePages is recorded when it migrates)`);
+  }
   const kvm = await probeKvm();
   say(kvm.usable ? 'ok' : 'note', 'KVM', kvm.usable ? kvm.reason : `${kvm.reason}; runs will use TCG, whose downtimes are not KVM downtimes`);
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
@@ -68,8 +74,16 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     'calc_dirty_rate',
     f.commands.has('calc_dirty_rate') ? "the guest's dirty rate is measured" : 'not in this QEMU: requested dirty rates are not measured',
   );
-  const traced = await probeTracepoints(qemu);
-  say(traced ? 'ok' : 'note', 'downtime tracepoints', traced ? 'pause breakdown available' : 'not in this QEMU (10.0 or later has them): no pause breakdown');
+  const plan = await probeTracePlan(qemu);
+  say(
+    plan.mode === 'checkpoints' ? 'ok' : 'note',
+    'downtime tracepoints',
+    plan.mode === 'checkpoints'
+      ? 'pause breakdown available'
+      : plan.mode === 'legacy'
+        ? `no checkpoints (8.2 or later has them): no phase breakdown; whether dirty logging stopped inside the pause comes from ${plan.events.join(', ')}`
+        : 'not in this QEMU (8.2 or later has them): no pause breakdown',
+  );
   if (kvm.usable) {
     const ring = await probeDirtyRing(qemu);
     say(ring.ok ? 'ok' : 'note', 'KVM dirty ring', ring.ok ? 'available' : ring.reason);

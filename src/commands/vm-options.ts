@@ -193,7 +193,9 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
   if (workingSetMiB * 1024 ** 2 > ramBytes) {
     throw new UsageError(`--working-set: ${workingSetMiB} MiB is larger than the guest's RAM (${formatBytes(ramBytes)})`);
   }
-  if (!Number.isInteger(heartbeatMs)) throw new UsageError(`--heartbeat: ${heartbeatMs} is not a whole number of ms`);
+  // The guest counts its period in µs; below 0.1 ms the serial path cannot keep up (docs/measures.md).
+  if (Math.abs(heartbeatMs * 1000 - Math.round(heartbeatMs * 1000)) > 1e-6) throw new UsageError(`--heartbeat: ${heartbeatMs} is not a whole number of µs`);
+  if (heartbeatMs > 0 && heartbeatMs < 0.1) throw new UsageError(`--heartbeat: ${heartbeatMs} ms is below the shortest period, 0.1 ms`);
   return { kind, touch: raw.touch ?? 'read', dirtyRateMiBs, workingSetMiB, heartbeatMs, readyTimeoutMs };
 }
 

@@ -12,7 +12,7 @@ import type { GuestDriver, RemotePaths } from '../bench/trial.js';
 import type { GuestObservation } from '../bench/types.js';
 import type { HmpClient } from '../qemu/hmp-client.js';
 import type { QemuProcess } from '../qemu/process.js';
-import { gapStats, heartbeatGaps, observedDowntime, parseBanner, SerialParser, type SerialEvent } from './heartbeat.js';
+import { beatContinuity, gapStats, heartbeatGaps, observedDowntime, parseBanner, seqDistance, SerialParser, type SerialEvent } from './heartbeat.js';
 import { SerialListener } from './serial-listener.js';
 
 export const GUEST_PAYLOAD = fileURLToPath(new URL('../../guest/migdown-guest.elf', import.meta.url));
@@ -40,14 +40,17 @@ class GuestNotReady extends Error {
 interface SideState {
   listener?: SerialListener;
   parser: SerialParser;
+  /** arrival times, ms */
   beats: number[];
+  /** the beats' sequence numbers (undefined for a protocol 1 payload), parallel to beats */
+  seqs: Array<number | undefined>;
   events: SerialEvent[];
 }
 
 export class BuiltinGuest implements GuestDriver {
   private sides: Record<'source' | 'destination', SideState> = {
-    source: { parser: new SerialParser(), beats: [], events: [] },
-    destination: { parser: new SerialParser(), beats: [], events: [] },
+    source: { parser: new SerialParser(), beats: [], seqs: [], events: [] },
+    destination: { parser: new SerialParser(), beats: [], seqs: [], events: [] },
   };
   private waiters = new Set<() => void>();
   private readyAt?: number;
@@ -68,7 +71,7 @@ export class BuiltinGuest implements GuestDriver {
 
   /** The -append line; the guest echoes what it took in its banner. */
   appendLine(): string {
-    return `touch=${this.opts.touch} dirty=${Math.round(this.opts.dirtyRateMiBs)} ws=${Math.round(this.opts.workingSetMiB)} hb=${Math.round(this.opts.heartbeatMs)}`;
+    return `touch=${this.opts.touch} dirty=${Math.round(this.opts.dirtyRateMiBs)} ws=${Math.round(this.opts.workingSetMiB)} hbus=${Math.round(this.opts.heartbeatMs * 1000)}`;
   }
 
   async prepare(runDir: string): Promise<void> {
@@ -78,8 +81,10 @@ export class BuiltinGuest implements GuestDriver {
       state.listener = await SerialListener.listen(path.join(runDir, `${side === 'source' ? 'src' : 'dst'}.serial`));
       state.listener.onChunk(({ data, at }) => {
         for (const ev of state.parser.feed(data, at)) {
-          if (ev.type === 'beat') state.beats.push(ev.at);
-          else state.events.push(ev);
+          if (ev.type === 'beat') {
+            state.beats.push(ev.at);
+            state.seqs.push(ev.seq);
+          } else state.events.push(ev);
         }
         for (const w of this.waiters) w();
       });
@@ -222,16 +227,45 @@ export class BuiltinGuest implements GuestDriver {
       ...(this.measuredDirtyRate !== undefined && { measuredDirtyRateMiBs: this.measuredDirtyRate }),
     };
     if (migrationCompleted && this.opts.heartbeatMs > 0) {
-      const gap = observedDowntime(
-        this.sides.source.beats.filter((t) => this.migrateStartedAt === undefined || t >= this.migrateStartedAt),
-        this.sides.destination.beats,
-      );
+      const src = this.sides.source;
+      const dst = this.sides.destination;
+      const from = src.beats.findIndex((t) => this.migrateStartedAt === undefined || t >= this.migrateStartedAt);
+      const gap = observedDowntime(from < 0 ? [] : src.beats.slice(from), dst.beats);
+      if (gap) obs.beats = this.beatAccount(from < 0 ? src.beats.length : from);
       if (gap && gap.gapMs >= 0) obs.observedDowntimeMs = round(gap.gapMs);
       else if (gap) this.notes.push('source and destination heartbeats overlap: guest-observed downtime not trustworthy for this trial');
       else this.notes.push('no heartbeat from the destination after the switchover');
     }
     if (this.notes.length) obs.note = this.notes.join('; ');
     return obs;
+  }
+
+  /**
+   * The beats' own account of the switchover: lost or merged beats on each side while
+   * migrating, and whether the destination's first beat follows the source's last one.
+   */
+  private beatAccount(from: number): NonNullable<GuestObservation['beats']> {
+    const src = this.sides.source;
+    const dst = this.sides.destination;
+    const side = (s: SideState, start: number) => beatContinuity(s.beats.slice(start).map((at, i) => ({ at, seq: s.seqs[start + i] })));
+    const lastSource = src.seqs.at(-1);
+    const firstDestination = dst.seqs[0];
+    const out: NonNullable<GuestObservation['beats']> = { source: side(src, from), destination: side(dst, 0) };
+    // Beats read in one chunk share an arrival time: more than one at either edge of the gap
+    // means the reader was late exactly there.
+    const lastAt = src.beats.at(-1);
+    const firstAt = dst.beats[0];
+    if (lastAt !== undefined) out.lastSourceChunkBeats = src.beats.filter((t) => t === lastAt).length;
+    if (firstAt !== undefined) out.firstDestinationChunkBeats = dst.beats.filter((t) => t === firstAt).length;
+    if (lastSource !== undefined && firstDestination !== undefined) {
+      out.lastSourceSeq = lastSource;
+      out.firstDestinationSeq = firstDestination;
+      out.unseenAcrossSwitchover = seqDistance(lastSource, firstDestination) - 1;
+      if (out.unseenAcrossSwitchover > 0) {
+        this.notes.push(`${out.unseenAcrossSwitchover} heartbeat(s) between the source's last and the destination's first were never seen`);
+      }
+    }
+    return out;
   }
 
   close(): void {

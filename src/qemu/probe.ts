@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import type { HostFacts, QemuFacts } from '../bench/types.js';
 import { parseQemuVersion, versionString } from './dialect.js';
 import { cachedSha256 } from './hash-cache.js';
+import { readKvmHostFacts } from './host-facts.js';
 
 const QEMU_PACKAGE_HINT = 'install the Debian/Ubuntu package qemu-system-x86 (apt-get install -y qemu-system-x86)';
 
@@ -112,5 +113,6 @@ export async function hostFacts(): Promise<HostFacts> {
     kernel: `${os.type()} ${os.release()}`,
     memBytes: os.totalmem(),
     cpus: os.cpus().length,
+    kvm: await readKvmHostFacts(),
   };
 }

@@ -4,6 +4,7 @@
 // with no tabs, no trailing spaces and no colour. The formatting helpers are exported for the
 // markdown and CSV renderers, so all formats word numbers the same way.
 
+import { shortKvmHostFacts } from '../qemu/host-facts.js';
 import type { Comparison, Verdict } from '../stats/compare.js';
 import { metricOf, type CompareReport, type MetricReport, type VariantReport } from '../stats/report.js';
 import { hasValues, OUTLIER_Z, type Summary } from '../stats/summary.js';
@@ -105,6 +106,15 @@ export function displayLabels(report: CompareReport, override?: readonly string[
 }
 
 /** "8 GiB RAM, 4 vCPUs, KVM, QEMU 2.4.1 vs 2.5.0" */
+/** The KVM/THP facts in short, and the source QEMUs' huge pages when migrating. */
+export function describeHostKvm(report: CompareReport): string | undefined {
+  const kvm = shortKvmHostFacts(report.setup.hostKvm);
+  if (!kvm) return undefined;
+  const huge = report.setup.sourceAnonHugePagesMiB;
+  const hugeText = huge?.some((x) => x !== undefined) ? `; AnonHugePages at migration ${huge.map((x) => (x === undefined ? '?' : `${x} MiB`)).join(' / ')}` : '';
+  return `${kvm}${hugeText}`;
+}
+
 export function describeSetup(report: CompareReport): string {
   const s = report.setup;
   const parts: string[] = [];
@@ -336,6 +346,8 @@ export function renderMail(report: CompareReport, opts: MailOptions = {}): strin
 
   // What was run, straight under the table, as the seed's mail gave its command lines.
   out.push(...wrap(toAscii(`Setup: ${describeSetup(report)}; migdown ${report.migdownVersion}.`), MAIL_WIDTH));
+  const host = describeHostKvm(report);
+  if (host) out.push(...wrap(toAscii(`Host: ${host}.`), MAIL_WIDTH));
 
   const paragraphs: string[][] = [];
   // How the change was tested: only where there is a change (a single run has none).

@@ -5,6 +5,7 @@
 // attached to an issue as it is, and shows the same thing in every browser. Every piece of text
 // that came from the results file (labels, reasons, paths, config) is HTML-escaped.
 
+import { clocksHtml } from './clocks.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { Comparison } from '../stats/compare.js';
 import type { CompareReport } from '../stats/report.js';
@@ -283,6 +284,7 @@ figure.chart svg { max-width: 100%; height: auto; display: block; }
 .grid figure.chart { margin: 4px 0; }
 details > summary { cursor: pointer; color: var(--accent); margin: 4px 0 8px; }
 a { color: var(--accent); }
+tr.flagged th, tr.flagged td { color: #b00020; }
 footer { margin-top: 36px; color: var(--muted); font-size: 13px; }
 @media print { body { padding: 0; } details { display: block; } figure.chart { break-inside: avoid; } }
 `;
@@ -330,6 +332,8 @@ export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts:
       );
     }
   }
+  const clocks = clocksHtml(header, trials, e);
+  if (clocks) parts.push(clocks);
   if (main.length > 0) parts.push(`<section id="charts">\n<h2>Charts</h2>\n${main.map(figure).join('\n')}\n</section>`);
   if (progress.length > 0) {
     parts.push(

@@ -12,6 +12,7 @@ import { referenceRows, referenceText } from './reference.js';
 import { renderBreakdownMarkdown, renderBreakdownText } from './breakdown.js';
 import { summarizeBreakdowns } from '../trace/breakdown.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
+import { clocksCsvRows, clocksSummary, renderClocksMarkdown, renderClocksText } from './clocks.js';
 import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';
 import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
 import { assessNoise, type NoiseAssessment } from '../stats/noise.js';
@@ -71,15 +72,17 @@ function renderUnchecked(
     const groups = groupByPoint({ ...header, config }, trials, build);
     switch (format) {
       case 'table':
-        return [renderSweepTable(header, groups, chalk, opts.columns), ...text.table].join('\n');
+        return [renderSweepTable(header, groups, chalk, opts.columns), ...renderClocksText(header, trials, false), ...text.table].join('\n');
       case 'mail':
-        return [renderSweepMail(header, groups), ...text.mail].join('\n');
+        return [renderSweepMail(header, groups).replace(/\n+$/, ''), ...renderClocksText(header, trials, true), ...text.mail].join('\n');
       case 'markdown':
-        return [renderSweepMarkdown(header, groups), ...text.markdown].join('\n');
-      case 'csv':
-        return renderSweepCsv(header, groups);
+        return [renderSweepMarkdown(header, groups).replace(/\n+$/, ''), ...renderClocksMarkdown(header, trials), ...text.markdown].join('\n');
+      case 'csv': {
+        const rows = clocksCsvRows(header, trials).map((r) => csvRow({ ...r, run_id: header.runId }));
+        return [renderSweepCsv(header, groups).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
+      }
       case 'json':
-        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), noise, trials, ...extra }, null, 2);
+        return JSON.stringify({ header, points: groups.map((g) => ({ point: g.point, report: g.report })), noise, clocks: clocksSummary(trials), trials, ...extra }, null, 2);
     }
   }
   const report = build(header, trials);
@@ -88,12 +91,13 @@ function renderUnchecked(
   switch (format) {
     case 'table': {
       const body = header.command === 'run' ? renderRunTable(header, trials, chalk, opts.columns) : renderCompareTable(report, chalk, opts.columns);
-      return [body, ...renderBreakdownText(header, trials, false, opts.columns), ...published.map((l) => chalk.cyan(l)), ...text.table].join('\n');
+      return [body, ...renderBreakdownText(header, trials, false, opts.columns), ...renderClocksText(header, trials, false), ...published.map((l) => chalk.cyan(l)), ...text.table].join('\n');
     }
     case 'mail':
       return [
         renderMail(report).replace(/\n+$/, ''),
         ...renderBreakdownText(header, trials, true),
+        ...renderClocksText(header, trials, true),
         ...published.flatMap((l) => ['', ...wrap(toAscii(l), MAIL_WIDTH)]),
         ...text.mail,
       ].join('\n');
@@ -101,6 +105,7 @@ function renderUnchecked(
       return [
         renderMarkdown(report).replace(/\n+$/, ''),
         ...renderBreakdownMarkdown(header, trials),
+        ...renderClocksMarkdown(header, trials),
         ...published.map((l) => `\n${l}`),
         ...text.markdown,
       ].join('\n');
@@ -122,6 +127,7 @@ function renderUnchecked(
       for (const f of noise.floorByVariant) {
         rows.push(csvRow({ run_id: report.runId, metric: 'noise_floor_max_gap', variant: f.variant, n: f.n, median_ms: f.medianMs, min_ms: f.minMs, max_ms: f.maxMs }));
       }
+      for (const r of clocksCsvRows(header, trials)) rows.push(csvRow({ ...r, run_id: report.runId }));
       return [renderCsv(report).replace(/(\r?\n)+$/, ''), ...rows].join('\r\n');
     }
     case 'json':
@@ -136,6 +142,7 @@ function renderUnchecked(
             variant: v.label,
             summary: summarizeBreakdowns(trials.filter((t) => t.variant === v.label && !t.warmup && t.breakdown).map((t) => t.breakdown!)),
           })),
+          clocks: clocksSummary(trials),
           trials,
           ...extra,
         },

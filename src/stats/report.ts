@@ -2,7 +2,9 @@
 // (mail, markdown, csv) print. All statistics are computed here, once, so the three formats
 // cannot disagree, and the report is JSON-safe so it can be stored or re-rendered later.
 
+import { median } from 'simple-statistics';
 import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
+import type { KvmHostFacts } from '../qemu/host-facts.js';
 import { compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
 import { firmwareLabel } from '../util/firmware-label.js';
@@ -77,6 +79,10 @@ export interface SetupFacts {
   hostKernel: string;
   /** "qboot", "SeaBIOS", "firmware FILE"; absent in files from before --firmware */
   firmware?: string;
+  /** KVM MMU, THP and kernel facts, when the results file recorded them */
+  hostKvm?: KvmHostFacts;
+  /** per variant, the median AnonHugePages of the source QEMU at migration, MiB (absent: not recorded) */
+  sourceAnonHugePagesMiB?: Array<number | undefined>;
 }
 
 export interface CompareReport {
@@ -231,6 +237,12 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
   });
   const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config['firmware']);
   if (firmware) setup.firmware = firmware;
+  if (header.host.kvm) setup.hostKvm = header.host.kvm;
+  const huge = measuredByVariant.map((ts) => {
+    const kib = ts.flatMap((t) => (t.hugePages?.source ? [t.hugePages.source.anonHugePagesKiB] : []));
+    return kib.length ? Math.round(median(kib) / 1024) : undefined;
+  });
+  if (huge.some((x) => x !== undefined)) setup.sourceAnonHugePagesMiB = huge;
 
   return {
     runId: header.runId,

@@ -106,8 +106,8 @@ describe('small things', () => {
     expect(lines.join('\n')).toContain('|save device state (non-iterable) |');
     const cmp = stored('compare-breakdown.jsonl');
     const mail = renderResults('mail', cmp.header, cmp.trials, chalk);
-    expect(mail).toContain('save RAM (iterable state)');
-    expect(mail).not.toContain('stat~');
+    expect(mail).toContain('stop the VM (vCPUs, handlers, drain)');
+    expect(mail).not.toContain('~');
   });
 
   it('prints how a change is tested only when there is a change', () => {
