@@ -15,6 +15,7 @@ import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import type { Scenario } from '../scenario/schema.js';
 import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+import { checkOptionCombinations } from './option-checks.js';
 
 export interface Prepared {
   scenario?: { scenario: Scenario; file: string };
@@ -22,6 +23,7 @@ export interface Prepared {
 }
 
 export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' | 'compare', env: NodeJS.ProcessEnv): Promise<Prepared> {
+  checkOptionCombinations(cmd, opts as RawVmOptions & { format?: string });
   let scenario: Prepared['scenario'];
   if (opts.scenario) {
     // yaml and zod load only for scenarios: every other command starts faster without them.
@@ -32,7 +34,7 @@ export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' |
   const sweep = expandSweep(opts as unknown as Record<string, unknown>);
   const points: Prepared['points'] = [];
   for (const point of sweep) {
-    points.push({ point, vm: await resolveVmOptions({ ...opts, ...point.overrides }) });
+    points.push({ point, vm: await resolveVmOptions({ ...opts, ...point.overrides }, { smpExplicit: cmd.getOptionValueSource('smp') === 'cli' }) });
   }
   return { ...(scenario && { scenario }), points };
 }

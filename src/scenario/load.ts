@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { isCollection, isPair, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
@@ -69,15 +69,46 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${at}: ${issue.message}`;
 }
 
+/** A scenario is a few levels deep; anything far deeper is not one (and would exhaust the stack). */
+const MAX_DEPTH = 32;
+/** Aliases a scenario may expand: enough for sharing a block, far too few for a "billion laughs". */
+const MAX_ALIASES = 50;
+const MAX_BYTES = 1024 ** 2;
+
+/** Nesting depth of the parsed document, walked without recursion. */
+function depthOf(root: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    max = Math.max(max, depth);
+    if (depth > MAX_DEPTH) break;
+    if (isCollection(node)) for (const item of node.items) stack.push([item, depth + 1]);
+    else if (isPair(node)) stack.push([node.key, depth], [node.value, depth]);
+  }
+  return max;
+}
+
 export function parseScenario(text: string, file: string): Scenario {
+  if (text.length > MAX_BYTES) throw new UsageError(`${file}: ${text.length} bytes is too large for a scenario file (at most 1 MiB)`);
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';
-    const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    let what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    if (/call stack/i.test(what)) what = 'nested too deeply';
     throw new UsageError(`${file}: not valid YAML at ${where}: ${what}`);
   }
-  const result = ScenarioSchema.safeParse(doc.toJS());
+  if (depthOf(doc.contents as Node | null) > MAX_DEPTH) throw new UsageError(`${file}: nested more than ${MAX_DEPTH} levels deep; not a scenario`);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // yaml throws ReferenceError for an unresolved alias and for too many alias expansions.
+    const what = (err as Error).message.split('\n')[0]!;
+    throw new UsageError(`${file}: ${/excessive alias/i.test(what) ? `expands more than ${MAX_ALIASES} aliases (a YAML alias bomb?)` : what}`);
+  }
+  const result = ScenarioSchema.safeParse(data);
   if (!result.success) {
     const issues = result.error.issues.map(describeIssue);
     throw new UsageError(`${file}: ${issues[0]}${issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : ''}`);
