@@ -19,6 +19,9 @@ Exit codes:
 
 Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_DEBUG=1 (stack traces).`;
 
+/** After a signal, how long a command may take to print what it has and finish on its own. */
+const SIGNAL_GRACE_MS = 5000;
+
 type CommandFactory = (ctx: CommandContext, setResult: (p: Promise<number>) => void) => Command;
 
 /**
@@ -80,8 +83,18 @@ export async function main(argv: string[]): Promise<number> {
       process.exit(signals[signal]);
     }
     controller.abort(new Interrupted(signal));
-    void stopAllQemu();
-    void stopAllRemoteQemu();
+    // Every command watches the signal, but a file system call that never returns cannot:
+    // once the QEMUs are stopped and a grace period has passed, leave anyway.
+    // process.exit() would wait for that call's thread and hang too, so the signal is raised
+    // again with its default action: the process ends as killed by it (128+N to a shell).
+    void Promise.all([stopAllQemu(), stopAllRemoteQemu()]).then(() =>
+      setTimeout(() => {
+        killAllQemuSync();
+        killAllRemoteQemuSync();
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      }, SIGNAL_GRACE_MS).unref(),
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -6,6 +6,11 @@ export const EXIT = {
   ok: 0,
   /** a migration failed, QEMU died, a gate tripped: the run itself went wrong */
   failure: 1,
+  /**
+   * the run could not produce a verdict: QEMU would not start (the same error twice in a row),
+   * or a results or report file could not be written. The same value as `failure` for now.
+   */
+  couldNotMeasure: 1,
   /** bad input: options, files, missing binaries; nothing was measured */
   usage: 2,
   /** 128 + SIGINT / SIGTERM, as shells report signals */

@@ -1,10 +1,11 @@
 // The JSONL results file: a header line, then one line per trial, each written (and flushed
 // to the kernel) the moment the trial ends, so an interrupted run loses nothing it measured.
 
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { assertWritableFile, type OutputPathError } from '../util/output-path.js';
 import type { ResultLine, RunHeader, TrialRecord } from './types.js';
 
 export function defaultResultsPath(now = new Date()): string {
@@ -13,13 +14,37 @@ export function defaultResultsPath(now = new Date()): string {
 }
 
 export class ResultsWriter {
+  /** why the file could not be written, once a write failed; nothing more is written after that */
+  failure?: string;
+
+  /** Checks up front that the file can be written: a UsageError (exit 2) before anything runs. */
   constructor(readonly file: string) {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    try {
+      assertWritableFile(file);
+    } catch (err) {
+      throw new UsageError(`--out ${file}: cannot write ${(err as OutputPathError).message}`);
+    }
   }
 
-  append(line: ResultLine): void {
-    // Synchronous on purpose: a signal arriving right after must not find it half written.
-    appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  /** The header, before any VM starts: a failure here means nothing was measured (exit 2). */
+  start(header: RunHeader): void {
+    if (!this.append(header)) throw new UsageError(`--out ${this.file}: cannot write: ${this.failure}`);
+  }
+
+  /**
+   * Appends one line. A failure (ENOSPC, EIO) does not throw: the caller keeps the record in
+   * memory and reports it; returns false then and for every later call.
+   */
+  append(line: ResultLine): boolean {
+    if (this.failure) return false;
+    try {
+      // Synchronous on purpose: a signal arriving right after must not find it half written.
+      appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+      return true;
+    } catch (err) {
+      this.failure = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      return false;
+    }
   }
 }
 

@@ -46,9 +46,12 @@ export async function runSeries(
     });
     // A trial cut short by the signal measured nothing; one that finished before it did.
     if (signal.aborted && record.status !== 'completed') break;
-    writer.append(record);
+    const saved = writer.append(record);
     done.push(record);
     hooks.onTrialDone?.(record, i + 1, plan.length);
+    // The results file cannot take more: stop measuring what could not be kept; the caller
+    // shows what was measured and says which file failed (writer.failure).
+    if (!saved) break;
   }
   if (signal.aborted) throw signal.reason instanceof Interrupted ? signal.reason : new Interrupted('SIGINT');
   return done;

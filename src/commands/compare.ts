@@ -189,7 +189,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
       remoteSetup?.facts,
     ));
-  if (!previous) writer.append(header);
+  if (!previous) writer.start(header);
   const recordedSeed = header.config['seed'] as number;
 
   const had = previous?.trials ?? [];
@@ -242,5 +242,5 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     await remoteSetup?.cleanup();
   }
 
-  return finishExperiment(ctx, opts, format, header, trials, outFile, say);
+  return finishExperiment(ctx, opts, format, header, trials, outFile, say, writer.failure);
 }

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
-import { writeArtifacts } from '../render/artifacts.js';
+import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js';
 import { renderResults, type Format } from '../render/results.js';
 import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
@@ -24,6 +24,7 @@ export interface Prepared {
 
 export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' | 'compare', env: NodeJS.ProcessEnv): Promise<Prepared> {
   checkOptionCombinations(cmd, opts as RawVmOptions & { format?: string });
+  assertArtifactsWritable(opts);
   let scenario: Prepared['scenario'];
   if (opts.scenario) {
     // yaml and zod load only for scenarios: every other command starts faster without them.
@@ -191,14 +192,21 @@ export async function finishExperiment(
   trials: TrialRecord[],
   outFile: string,
   say: (line: string) => void,
+  resultsFailure?: string,
 ): Promise<number> {
   ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
-  if (format !== 'json') say(`results: ${outFile}`);
-  for (const line of await writeArtifacts(header, trials, opts)) say(line);
+  if (resultsFailure) {
+    // Always said, even with --quiet: what is printed above is all that is left of those trials.
+    ctx.stderr.write(`migdown: could not write the results file ${outFile}: ${resultsFailure}; stopped after ${trials.length} trials, printed above\n`);
+  } else if (format !== 'json') say(`results: ${outFile}`);
+  const artifacts = await writeArtifacts(header, trials, opts);
+  for (const line of artifacts.written) say(line);
+  for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
   const gate = checkGatesPerPoint(opts, header, trials);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.failure;
   }
-  return trials.filter((t) => !t.warmup).every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
+  if (!trials.filter((t) => !t.warmup).every((t) => t.status === 'completed')) return EXIT.failure;
+  return resultsFailure || artifacts.failed.length ? EXIT.couldNotMeasure : EXIT.ok;
 }

@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { readResults } from '../bench/results-file.js';
 import { FORMATS, renderResults, type Format } from '../render/results.js';
 import { parsePositiveInt } from '../util/units.js';
-import { writeArtifacts } from '../render/artifacts.js';
+import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js';
 import type { CommandContext } from './context.js';
 
 interface RawReportOptions {
@@ -29,6 +29,7 @@ export function reportCommand(ctx: CommandContext, setResult: (p: Promise<number
 }
 
 async function report(file: string, opts: RawReportOptions, ctx: CommandContext): Promise<number> {
+  assertArtifactsWritable(opts);
   const content = await readResults(file);
   const header = opts.run ? content.headers.find((h) => h.runId.startsWith(opts.run!)) : content.headers.at(-1);
   if (!header) {
@@ -37,9 +38,10 @@ async function report(file: string, opts: RawReportOptions, ctx: CommandContext)
   const trials = content.trials.filter((t) => t.runId === header.runId);
   const seed = opts.seed === undefined ? undefined : parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 });
   ctx.stdout.write(`${renderResults(opts.format, header, trials, ctx.chalk, seed === undefined ? {} : { seed })}\n`);
-  for (const line of await writeArtifacts(header, trials, opts, seed === undefined ? {} : { seed })) ctx.stderr.write(`migdown: ${line}\n`);
+  const artifacts = await writeArtifacts(header, trials, opts, seed === undefined ? {} : { seed });
+  for (const line of [...artifacts.written, ...artifacts.failed]) ctx.stderr.write(`migdown: ${line}\n`);
   if (content.skippedLines.length) {
     ctx.stderr.write(`migdown: skipped unreadable lines ${content.skippedLines.join(', ')} of ${file}\n`);
   }
-  return EXIT.ok;
+  return artifacts.failed.length ? EXIT.failure : EXIT.ok;
 }
