@@ -97,6 +97,8 @@ export interface TrialRecord {
 /** The first line of every results file: what was asked for and on what machine. */
 export interface RunHeader {
   kind: 'header';
+  /** the results format (RESULTS_SCHEMA_VERSION); absent in files of migdown 0.1 */
+  schemaVersion?: number;
   runId: string;
   command: 'run' | 'compare';
   migdownVersion: string;

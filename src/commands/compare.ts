@@ -19,6 +19,7 @@ import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
+import { checkResumable } from './resume-checks.js';
 import { pointKey } from '../bench/sweep.js';
 import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
 
@@ -122,6 +123,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     if (!header) throw new UsageError(`--resume: ${cli.resume} holds no compare run`);
     const recorded = header.config['options'] as RawCompareOptions | undefined;
     if (!recorded) throw new UsageError(`--resume: ${cli.resume} does not record its options`);
+    for (const w of checkResumable(cli.resume, content, recorded as unknown as Record<string, unknown>)) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
     // The file's options define the experiment; only presentation comes from this command line.
     opts = { ...recorded, format: cli.format, quiet: cli.quiet, json: cli.json, resume: cli.resume } as RawCompareOptions;
     if (cli.maxDowntime !== undefined) opts.maxDowntime = cli.maxDowntime;

@@ -8,6 +8,7 @@ import { renderResults, type Format } from '../render/results.js';
 import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
+import { RESULTS_SCHEMA_VERSION } from '../bench/results-schema.js';
 import { hostFacts, probeKvm } from '../qemu/probe.js';
 import { createProgress, loadLiveDisplay, progressEnabled, type Progress } from '../render/progress.js';
 import { MIGDOWN_VERSION } from '../version.js';
@@ -109,6 +110,7 @@ export async function experimentHeader(
   const swept = points.length > 1;
   return {
     kind: 'header',
+    schemaVersion: RESULTS_SCHEMA_VERSION,
     runId,
     command,
     migdownVersion: MIGDOWN_VERSION,
