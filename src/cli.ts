@@ -2,7 +2,7 @@
 // every error, signal and exit code is decided here and nowhere else.
 
 import { Command, CommanderError } from 'commander';
-import { EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
+import { CouldNotMeasure, EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
 import { killAllQemuSync, stopAllQemu } from './qemu/process.js';
 import { killAllRemoteQemuSync, stopAllRemoteQemu } from './remote/ssh.js';
 import { colorEnabled, makeChalk } from './render/style.js';
@@ -105,6 +105,12 @@ export async function main(argv: string[]): Promise<number> {
     killAllRemoteQemuSync();
   };
   process.on('exit', killAllSync);
+  // A reader that went away (`migdown doctor | head`) is not an error of migdown's: stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    });
+  }
 
   const ctx: CommandContext = {
     stdout: process.stdout,
@@ -134,6 +140,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       ctx.stderr.write(`migdown: ${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof CouldNotMeasure) {
+      ctx.stderr.write(`migdown: ${err.message}\n`);
+      return EXIT.couldNotMeasure;
     }
     if (err instanceof RuntimeFailure) {
       ctx.stderr.write(`migdown: ${err.message}\n`);

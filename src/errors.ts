@@ -29,6 +29,14 @@ export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';
 }
 
+/**
+ * Measuring cannot go on: the same error twice in a row (QEMU will not start, say). Exit
+ * EXIT.couldNotMeasure: a verdict about the QEMU under test would be a guess.
+ */
+export class CouldNotMeasure extends Error {
+  override name = 'CouldNotMeasure';
+}
+
 /** The run was interrupted by a signal; the boundary exits 128+N. */
 export class Interrupted extends Error {
   override name = 'Interrupted';

@@ -32,3 +32,33 @@ export function checkOptionCombinations(cmd: Command, opts: RawCombinedOptions):
     throw new UsageError(`--migrate-uri ${JSON.stringify(opts.migrateUri)}: spaces and control characters cannot be part of a URI`);
   }
 }
+
+/**
+ * QEMU arguments that take QEMU out of migdown's hands, so that no stop and no parent-death
+ * signal reaches it and it outlives migdown:
+ * - `-daemonize` forks QEMU into the background; the process migdown started exits at once;
+ * - `-runas` and `-run-with user=` change QEMU's user ID, and the kernel clears the
+ *   parent-death signal on a credential change, so a migdown killed with -9 leaves it running.
+ * (`-chroot`, `-run-with chroot=` and `async-teardown` keep the process and its signal.)
+ */
+export function detachingArgument(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    // QEMU takes --option as -option, and -option=value for options with a value.
+    const [name, inline] = args[i]!.replace(/^--/, '-').split(/=(.*)/s, 2) as [string, string | undefined];
+    if (name === '-daemonize' || name === '-runas') return name;
+    if (name === '-run-with') {
+      const value = inline ?? args[i + 1] ?? '';
+      if (/(^|,)user=/.test(value)) return '-run-with user=';
+    }
+  }
+  return undefined;
+}
+
+export function refuseDetachingArguments(lists: Array<[option: string, args: string[] | undefined]>): void {
+  for (const [option, args] of lists) {
+    const bad = detachingArgument(args ?? []);
+    if (bad) {
+      throw new UsageError(`${option}: ${bad} would take QEMU out of migdown's control (it could outlive migdown); leave it out`);
+    }
+  }
+}

@@ -16,7 +16,7 @@ import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import type { Scenario } from '../scenario/schema.js';
 import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
-import { checkOptionCombinations } from './option-checks.js';
+import { checkOptionCombinations, refuseDetachingArguments } from './option-checks.js';
 
 export interface Prepared {
   scenario?: { scenario: Scenario; file: string };
@@ -33,6 +33,12 @@ export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' |
     scenario = await loadScenario(opts.scenario);
     applyScenario(cmd, opts as unknown as Record<string, unknown>, scenarioOptionValues(scenario.scenario, command, scenario.file, env));
   }
+  const variantArgs = opts as RawVmOptions & { aArg?: string[]; bArg?: string[] };
+  refuseDetachingArguments([
+    ['--qemu-arg', opts.qemuArg],
+    ['--a-arg', variantArgs.aArg],
+    ['--b-arg', variantArgs.bArg],
+  ]);
   const sweep = expandSweep(opts as unknown as Record<string, unknown>);
   const points: Prepared['points'] = [];
   for (const point of sweep) {
