@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isCollection, isPair, parseDocument, type Node } from 'yaml';
+import { isCollection, isPair, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
@@ -91,10 +91,23 @@ function depthOf(root: unknown): number {
 
 export function parseScenario(text: string, file: string): Scenario {
   if (text.length > MAX_BYTES) throw new UsageError(`${file}: ${text.length} bytes is too large for a scenario file (at most 1 MiB)`);
-  const doc = parseDocument(text, { prettyErrors: true });
+  // YAML allows no control characters but tab and line ends; refusing them first also spares
+  // the parser a file where every byte is an error.
+  const control = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/.exec(text);
+  if (control) {
+    const before = text.slice(0, control.index);
+    const line = before.split('\n').length;
+    const col = control.index - before.lastIndexOf('\n');
+    throw new UsageError(`${file}: not valid YAML at line ${line}, column ${col}: control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  // Positions for the first error only: prettyErrors formats every error's context, which is
+  // quadratic in a file full of errors.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';
+    const pos = lineCounter.linePos(e.pos[0]);
+    const where = `line ${pos.line}, column ${pos.col}`;
     let what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     if (/call stack/i.test(what)) what = 'nested too deeply';
     throw new UsageError(`${file}: not valid YAML at ${where}: ${what}`);

@@ -13,7 +13,8 @@ const BINARY_SUFFIX: Record<string, number> = {
 };
 
 function splitNumberSuffix(text: string): { value: number; suffix: string } | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z/]*)\s*$/.exec(text);
+  // Trimmed first: two \s* around an optional unit would backtrack quadratically on long blanks.
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z/]*)$/.exec(text.trim());
   if (!m) return undefined;
   return { value: Number(m[1]), suffix: m[2]!.toUpperCase() };
 }
@@ -75,7 +76,7 @@ export const MAX_DOWNTIME_MS = 2_000_000;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function parseDowntime(text: string, option = '--downtime'): number {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)?\s*$/i.exec(text);
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)?$/i.exec(text.trim());
   if (!m) {
     throw new UsageError(`${option}: cannot read "${text}" (seconds as in migrate_set_downtime, e.g. 0.01, or 10ms)`);
   }
