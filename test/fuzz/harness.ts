@@ -22,6 +22,7 @@ import { classifyReply, extractReply, replyComplete } from '../../src/qemu/hmp-f
 import { parseInfoMigrate, parseInfoStatus } from '../../src/qemu/info-migrate.js';
 import { infoMigrateFromTranscript } from '../../src/qemu/transcript.js';
 import { parseScenario } from '../../src/scenario/load.js';
+import { mulberry32 } from '../../src/stats/compare.js';
 import { computeBreakdown } from '../../src/trace/breakdown.js';
 import { parseTraceLog } from '../../src/trace/trace-log.js';
 import { parseDowntime, parseRamSize, parseSpeed } from '../../src/util/units.js';
@@ -85,17 +86,8 @@ export function corpusFor(target: Target): string[] {
   return [...walk(FIXTURES), ...walk(SCENARIOS)].filter(target.seeds).map((f) => readFileSync(f, 'latin1'));
 }
 
-/** mulberry32: a small seeded generator, so every run and every failure can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the statistics, so every run and every failure can be replayed. */
+export const prng = mulberry32;
 
 // What the parsers treat specially: separators, escapes, signs, exponents, brackets, prompts.
 const SPECIAL = [':', '=', ',', '(', ')', '\n', '\r', '\r\n', ' ', '\t', '\x1b[', '\x1b[K', '\x1b[D', '-', '+', 'e999', '1e-999', 'NaN', '.', '(qemu) ', '@', '"', '{', '}', '[', ']', '&a', '*a', '#', '\\', '\u0000', '\x7f', '\u00ff', 'ms', 'KiB', 'on', 'off'];
