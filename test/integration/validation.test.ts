@@ -81,7 +81,9 @@ describe('scenario files', () => {
   it.each([
     ['an alias bomb', aliasBomb(), /expands more than 50 aliases/],
     ['an unresolved alias', 'name: u\ndescription: *nope\n', /Unresolved alias/],
-    ['deep flow nesting', `name: d\ndescription: d\nvm: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`, /nested too deeply|nested more than 32 levels/],
+    ['deep flow nesting', `name: d\ndescription: d\nvm: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, /nested too deeply|nested more than 32 levels/],
+    ['a file of 100 KiB', `name: big\ndescription: d\n# ${'x'.repeat(100 * 1024)}\n`, /is too large for a scenario file \(at most 64 KiB\)/],
+    ['control characters', 'name: c\ndescription: d\x08\x7f\x7f\n', /not valid YAML at line 2, column 15: control character U\+0008/],
     ['deep block nesting', `name: d\ndescription: d\nvm:\n${Array.from({ length: 40 }, (_, i) => `${' '.repeat(i + 2)}k${i}:\n`).join('')}`, /nested more than 32 levels/],
   ])('%s: one line, exit 2', async (_, text, message) => {
     const file = write('evil', text);
