@@ -2,7 +2,7 @@
 // every error, signal and exit code is decided here and nowhere else.
 
 import { Command, CommanderError } from 'commander';
-import { EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
+import { CouldNotMeasure, EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
 import { colorEnabled, makeChalk } from './render/style.js';
 import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
@@ -16,6 +16,9 @@ Exit codes:
   129, 143  interrupted by SIGHUP or SIGTERM; likewise
 
 Environment: MIGDOWN_QEMU (default QEMU binary), NO_COLOR, FORCE_COLOR, MIGDOWN_DEBUG=1 (stack traces).`;
+
+/** After a signal, how long a command may take to print what it has and finish on its own. */
+const SIGNAL_GRACE_MS = 5000;
 
 type CommandFactory = (ctx: CommandContext, setResult: (p: Promise<number>) => void) => Command;
 
@@ -108,7 +111,17 @@ export async function main(argv: string[]): Promise<number> {
       process.exit(signals[signal]);
     }
     controller.abort(new Interrupted(signal));
-    void lifetimes.stopAll();
+    // Every command watches the signal, but a file system call that never returns cannot:
+    // once the QEMUs are stopped and a grace period has passed, leave anyway.
+    // process.exit() would wait for that call's thread and hang too, so the signal is raised
+    // again with its default action: the process ends as killed by it (128+N to a shell).
+    void lifetimes.stopAll().then(() =>
+      setTimeout(() => {
+        lifetimes.killAllSync();
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      }, SIGNAL_GRACE_MS).unref(),
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -116,6 +129,12 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGHUP', onSignal);
   const killAllSync = () => lifetimes.killAllSync();
   process.on('exit', killAllSync);
+  // A reader that went away (`migdown doctor | head`) is not an error of migdown's: stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    });
+  }
 
   const ctx: CommandContext = {
     stdout: process.stdout,
@@ -145,6 +164,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       ctx.stderr.write(`migdown: ${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof CouldNotMeasure) {
+      ctx.stderr.write(`migdown: ${err.message}\n`);
+      return EXIT.couldNotMeasure;
     }
     if (err instanceof RuntimeFailure) {
       ctx.stderr.write(`migdown: ${err.message}\n`);

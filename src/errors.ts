@@ -6,6 +6,11 @@ export const EXIT = {
   ok: 0,
   /** a migration failed, QEMU died, a gate tripped: the run itself went wrong */
   failure: 1,
+  /**
+   * the run could not produce a verdict: QEMU would not start (the same error twice in a row),
+   * or a results or report file could not be written. The same value as `failure` for now.
+   */
+  couldNotMeasure: 1,
   /** bad input: options, files, missing binaries; nothing was measured */
   usage: 2,
   /** 128 + SIGINT / SIGTERM, as shells report signals */
@@ -22,6 +27,14 @@ export class UsageError extends Error {
 /** Something went wrong while measuring. Exit 1. */
 export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';
+}
+
+/**
+ * Measuring cannot go on: the same error twice in a row (QEMU will not start, say). Exit
+ * EXIT.couldNotMeasure: a verdict about the QEMU under test would be a guess.
+ */
+export class CouldNotMeasure extends Error {
+  override name = 'CouldNotMeasure';
 }
 
 /** The run was interrupted by a signal; the boundary exits 128+N. */

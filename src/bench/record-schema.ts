@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { BreakdownCheckpoint, BreakdownPhase, DeviceTime, DirtyLogStop, DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
-import { RESULTS_SCHEMA_VERSION } from './results-file.js';
+import { RESULTS_SCHEMA_VERSION } from './results-version.js';
 import type { GuestObservation, HostFacts, MonitorExchange, ProgressSample, QemuFacts, RunHeader, TrialRecord } from './types.js';
 
 const ms = (what: string) => z.number().describe(`${what}, ms`);
@@ -256,7 +256,33 @@ export const RunHeaderSchema = z
     hostNoise: HostNoiseSchema.optional(),
     accel: AccelSchema,
     accelNote: z.string().optional(),
-    config: z.record(z.string(), z.unknown()).describe('what was asked for: the resolved options'),
+    config: z
+      .looseObject({
+        ram: z.string().optional(),
+        ramBytes: z.number().optional(),
+        smp: z.number().optional(),
+        speed: z.string().optional(),
+        speedBytes: z.number().optional(),
+        downtime: z.string().optional(),
+        downtimeMs: z.number().optional(),
+        runs: z.number().optional(),
+        pollMs: z.number().optional(),
+        timeoutMs: z.number().optional(),
+        extraArgs: z.array(z.string()).optional(),
+        params: z.record(z.string(), z.string()).optional(),
+        capabilities: z.record(z.string(), z.boolean()).optional(),
+        postcopy: z.boolean().optional(),
+        guest: z.looseObject({ kind: z.string() }).optional(),
+        breakdown: z.string().optional(),
+        sweep: z.array(z.record(z.string(), z.union([z.string(), z.number()]))).optional(),
+        reference: z.array(z.looseObject({ source: z.string(), metric: z.string().optional(), values: z.record(z.string(), z.number()) })).optional(),
+        warmup: z.number().optional(),
+        order: z.string().optional(),
+        seed: z.number().optional(),
+        confidence: z.number().optional(),
+        options: z.record(z.string(), z.unknown()).optional(),
+      })
+      .describe('what was asked for: the resolved options; the fields renderers read are typed, others kept as they are'),
     variants: z.array(
       z.looseObject({ label: z.string(), qemu: QemuFactsSchema, extraArgs: z.array(z.string()), params: z.record(z.string(), z.string()) }),
     ),
@@ -267,11 +293,27 @@ export const RunHeaderSchema = z
 /** One line of a results file, as migdown writes it (and as schemas/results.schema.json says). */
 export const ResultLineSchema = z.discriminatedUnion('kind', [RunHeaderSchema, TrialRecordSchema]);
 
+/**
+ * A header as a reader accepts it: any schemaVersion (files of migdown 0.1 have none), so that
+ * an unknown version is refused with its own message (results-read.ts), not as a bad field.
+ */
+export const ReadableHeaderSchema = RunHeaderSchema.extend({ schemaVersion: z.number().int().optional() });
+
 /** One line as a reader accepts it: files of migdown 0.1 have no schemaVersion and are otherwise version 1. */
 export const ReadableResultLineSchema = z.discriminatedUnion('kind', [
   RunHeaderSchema.extend({ schemaVersion: z.literal(RESULTS_SCHEMA_VERSION).optional() }),
   TrialRecordSchema,
 ]);
+
+/** Versions this migdown reads: the 0.1 format (no field) has the same records as version 1. */
+export const READABLE_SCHEMA_VERSIONS: ReadonlyArray<number | undefined> = [undefined, RESULTS_SCHEMA_VERSION];
+
+/** The first problem of a line as "field.path: message". */
+export function describeRecordProblem(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const at = issue.path.length ? issue.path.map(String).join('.') : '(line)';
+  return `${at}: ${issue.message}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Kept in step with the interfaces: tsc fails here when a field is added to one and not the other.

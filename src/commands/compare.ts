@@ -21,6 +21,7 @@ import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
+import { checkResumable } from './resume-checks.js';
 import { pointKey } from '../bench/sweep.js';
 import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
 import { plural } from '../util/plural.js';
@@ -127,6 +128,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     const header = content.headers.find((h) => h.command === 'compare');
     if (!header) throw new UsageError(`--resume: ${cli.resume} holds no compare run`);
     recorded = header.config['options'];
+    if (!recorded || typeof recorded !== 'object') throw new UsageError(`--resume: ${cli.resume} does not record its options`);
+    for (const w of checkResumable(cli.resume, content, recorded as Record<string, unknown>)) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
     previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
     outFile = cli.resume;
   }
@@ -204,7 +207,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
       variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
       remoteSetup?.facts,
     ));
-  if (!previous) writer.append(header);
+  if (!previous) writer.start(header);
   const recordedSeed = header.config['seed'] as number;
 
   const had = previous?.trials ?? [];
@@ -258,5 +261,5 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     await remoteSetup?.cleanup();
   }
 
-  return finishExperiment(ctx, opts, format, header, trials, outFile, say);
+  return finishExperiment(ctx, opts, format, header, trials, outFile, say, writer.failure);
 }

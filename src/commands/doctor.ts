@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { EXIT } from '../errors.js';
 import { probeDirtyRing, probeFeatures, probeTracePlan } from '../qemu/features.js';
 import { hostFacts, probeKvm, probeQemu } from '../qemu/probe.js';
+import { deathSignalSupport } from '../qemu/process.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { formatBytes } from '../util/units.js';
 import { readHostNoise, sampleNoise } from '../bench/host-noise-read.js';
@@ -47,8 +48,8 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
   }
   const kvm = await probeKvm();
   say(kvm.usable ? 'ok' : 'note', 'KVM', kvm.usable ? kvm.reason : `${kvm.reason}; runs will use TCG, whose downtimes are not KVM downtimes`);
-  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
-  say(setpriv ? 'ok' : 'note', 'setpriv', setpriv ? 'QEMU dies with migdown even on kill -9' : 'missing (util-linux): a migdown killed with -9 would leave its QEMUs running');
+  const death = deathSignalSupport();
+  say(death.setpriv ? 'ok' : 'note', 'setpriv', death.setpriv ? 'QEMU dies with migdown even on kill -9' : `${death.reason}: a migdown killed with -9 would leave its QEMUs running`);
   say(existsSync(GUEST_PAYLOAD) ? 'ok' : 'problem', 'built-in guest', existsSync(GUEST_PAYLOAD) ? GUEST_PAYLOAD : `${GUEST_PAYLOAD} is missing`);
 
   let qemu;
@@ -59,34 +60,39 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     return EXIT.failure;
   }
   say('ok', 'QEMU', `${qemu.versionLine} (${qemu.path})`);
-  const f = await probeFeatures(qemu);
-  const legacy = f.commands.has('migrate_set_speed');
-  say('ok', 'monitor', legacy ? 'migrate_set_speed / migrate_set_downtime (as in the seed)' : 'migrate_set_parameter max-bandwidth / downtime-limit');
-  for (const [cap, why] of [
-    ['multifd', 'multifd scenario'],
-    ['postcopy-ram', 'postcopy scenario'],
-    ['auto-converge', 'auto-converge scenario'],
-  ] as const) {
-    say(f.capabilities.has(cap) ? 'ok' : 'note', `capability ${cap}`, f.capabilities.has(cap) ? 'available' : `not in this QEMU (the ${why} will be skipped)`);
-  }
-  say(
-    f.commands.has('calc_dirty_rate') ? 'ok' : 'note',
-    'calc_dirty_rate',
-    f.commands.has('calc_dirty_rate') ? "the guest's dirty rate is measured" : 'not in this QEMU: requested dirty rates are not measured',
-  );
-  const plan = await probeTracePlan(qemu);
-  say(
-    plan.mode === 'checkpoints' ? 'ok' : 'note',
-    'downtime tracepoints',
-    plan.mode === 'checkpoints'
-      ? 'pause breakdown available'
-      : plan.mode === 'legacy'
-        ? `no checkpoints (8.2 or later has them): no phase breakdown; whether dirty logging stopped inside the pause comes from ${plan.events.join(', ')}`
-        : 'not in this QEMU (8.2 or later has them): no pause breakdown',
-  );
-  if (kvm.usable) {
-    const ring = await probeDirtyRing(qemu);
-    say(ring.ok ? 'ok' : 'note', 'KVM dirty ring', ring.ok ? 'available' : ring.reason);
+  // Every probe below starts the QEMU; one that exits at once is a problem to show, not a crash.
+  try {
+    const f = await probeFeatures(qemu);
+    const legacy = f.commands.has('migrate_set_speed');
+    say('ok', 'monitor', legacy ? 'migrate_set_speed / migrate_set_downtime (as in the seed)' : 'migrate_set_parameter max-bandwidth / downtime-limit');
+    for (const [cap, why] of [
+      ['multifd', 'multifd scenario'],
+      ['postcopy-ram', 'postcopy scenario'],
+      ['auto-converge', 'auto-converge scenario'],
+    ] as const) {
+      say(f.capabilities.has(cap) ? 'ok' : 'note', `capability ${cap}`, f.capabilities.has(cap) ? 'available' : `not in this QEMU (the ${why} will be skipped)`);
+    }
+    say(
+      f.commands.has('calc_dirty_rate') ? 'ok' : 'note',
+      'calc_dirty_rate',
+      f.commands.has('calc_dirty_rate') ? "the guest's dirty rate is measured" : 'not in this QEMU: requested dirty rates are not measured',
+    );
+    const plan = await probeTracePlan(qemu);
+    say(
+      plan.mode === 'checkpoints' ? 'ok' : 'note',
+      'downtime tracepoints',
+      plan.mode === 'checkpoints'
+        ? 'pause breakdown available'
+        : plan.mode === 'legacy'
+          ? `no checkpoints (8.2 or later has them): no phase breakdown; whether dirty logging stopped inside the pause comes from ${plan.events.join(', ')}`
+          : 'not in this QEMU (8.2 or later has them): no pause breakdown',
+    );
+    if (kvm.usable) {
+      const ring = await probeDirtyRing(qemu);
+      say(ring.ok ? 'ok' : 'note', 'KVM dirty ring', ring.ok ? 'available' : ring.reason);
+    }
+  } catch (err) {
+    say('problem', 'QEMU start', (err as Error).message);
   }
   await noiseWindow;
   const window = trialNoise(noiseStart, await sampleNoise());

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
-import { writeArtifacts } from '../render/artifacts.js';
+import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js';
 import { terminalColumns } from '../render/fit.js';
 import { noiseNotes, renderResults, type Format } from '../render/results.js';
 import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
@@ -18,6 +18,7 @@ import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import type { Scenario } from '../scenario/schema.js';
 import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+import { checkOptionCombinations, refuseDetachingArguments } from './option-checks.js';
 
 export interface Prepared {
   scenario?: { scenario: Scenario; file: string };
@@ -25,6 +26,8 @@ export interface Prepared {
 }
 
 export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' | 'compare', env: NodeJS.ProcessEnv): Promise<Prepared> {
+  checkOptionCombinations(cmd, opts as RawVmOptions & { format?: string });
+  assertArtifactsWritable(opts);
   let scenario: Prepared['scenario'];
   if (opts.scenario) {
     // yaml and zod load only for scenarios: every other command starts faster without them.
@@ -32,10 +35,16 @@ export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' |
     scenario = await loadScenario(opts.scenario);
     applyScenario(cmd, opts as unknown as Record<string, unknown>, scenarioOptionValues(scenario.scenario, command, scenario.file, env));
   }
+  const variantArgs = opts as RawVmOptions & { aArg?: string[]; bArg?: string[] };
+  refuseDetachingArguments([
+    ['--qemu-arg', opts.qemuArg],
+    ['--a-arg', variantArgs.aArg],
+    ['--b-arg', variantArgs.bArg],
+  ]);
   const sweep = expandSweep(opts as unknown as Record<string, unknown>);
   const points: Prepared['points'] = [];
   for (const point of sweep) {
-    points.push({ point, vm: await resolveVmOptions({ ...opts, ...point.overrides }) });
+    points.push({ point, vm: await resolveVmOptions({ ...opts, ...point.overrides }, { smpExplicit: cmd.getOptionValueSource('smp') === 'cli' }) });
   }
   return { ...(scenario && { scenario }), points };
 }
@@ -194,15 +203,22 @@ export async function finishExperiment(
   trials: TrialRecord[],
   outFile: string,
   say: (line: string) => void,
+  resultsFailure?: string,
 ): Promise<number> {
   ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) }, { resultsFile: outFile })}\n`);
   for (const note of noiseNotes(format, header, trials)) ctx.stderr.write(`migdown: ${note}\n`);
-  if (format !== 'json') say(`results: ${outFile}`);
-  for (const line of await writeArtifacts(header, trials, opts)) say(line);
+  if (resultsFailure) {
+    // Always said, even with --quiet: what is printed above is all that is left of those trials.
+    ctx.stderr.write(`migdown: could not write the results file ${outFile}: ${resultsFailure}; stopped after ${trials.length} trials, printed above\n`);
+  } else if (format !== 'json') say(`results: ${outFile}`);
+  const artifacts = await writeArtifacts(header, trials, opts);
+  for (const line of artifacts.written) say(line);
+  for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
   const gate = checkGatesPerPoint(opts, header, trials);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.failure;
   }
-  return trials.filter((t) => !t.warmup).every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
+  if (!trials.filter((t) => !t.warmup).every((t) => t.status === 'completed')) return EXIT.failure;
+  return resultsFailure || artifacts.failed.length ? EXIT.couldNotMeasure : EXIT.ok;
 }

@@ -9,7 +9,7 @@ import { readResults } from '../bench/results-file.js';
 import { combineRuns, relabel, type StoredRun } from '../bench/combine.js';
 import { noiseNotes, FORMATS, renderResults, type Format } from '../render/results.js';
 import { parsePositiveInt } from '../util/units.js';
-import { writeArtifacts } from '../render/artifacts.js';
+import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js';
 import type { CommandContext } from './context.js';
 import { terminalColumns } from '../render/fit.js';
 import { addGateOptions, checkGates, checkGatesPerPoint, type RawGateOptions } from './gates.js';
@@ -60,6 +60,7 @@ function fileLabels(a: string, b: string): [string, string] {
 
 async function report(file: string, newFile: string | undefined, opts: RawReportOptions, ctx: CommandContext): Promise<number> {
   checkGates(opts); // validate the gate values before reading anything
+  assertArtifactsWritable(opts);
   const seed = opts.seed === undefined ? undefined : parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 });
   const notes: string[] = [];
   const { run: first, skipped } = await storedRun(file, opts.run);
@@ -78,13 +79,16 @@ async function report(file: string, newFile: string | undefined, opts: RawReport
   }
   const renderOpts = seed === undefined ? {} : { seed };
   ctx.stdout.write(`${renderResults(opts.format, header, trials, ctx.chalk, { ...renderOpts, columns: terminalColumns(ctx.stdout, ctx.env) })}\n`);
-  notes.push(...(await writeArtifacts(header, trials, opts, renderOpts)));
+  const artifacts = await writeArtifacts(header, trials, opts, renderOpts);
+  notes.push(...artifacts.written);
   notes.push(...noiseNotes(opts.format, header, trials));
   if (!opts.quiet) for (const line of notes) ctx.stderr.write(`migdown: ${line}\n`);
+  // Always said: a file the user asked for was not written.
+  for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
   const gate = checkGatesPerPoint(opts, header, trials);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.failure;
   }
-  return EXIT.ok;
+  return artifacts.failed.length ? EXIT.failure : EXIT.ok;
 }

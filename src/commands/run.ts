@@ -100,7 +100,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
   const header = await experimentHeader('run', runId, opts, prepared, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
-  writer.append(header);
+  writer.start(header);
   const total = points.length * vm.runs;
   say(
     `migdown: ${plural(total, 'migration')} of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)})` +
@@ -143,5 +143,5 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     await remoteSetup?.cleanup();
   }
 
-  return finishExperiment(ctx, opts, format, header, finished, outFile, say);
+  return finishExperiment(ctx, opts, format, header, finished, outFile, say, writer.failure);
 }

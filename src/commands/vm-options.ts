@@ -9,7 +9,8 @@ import { UsageError } from '../errors.js';
 import type { Accel } from '../bench/types.js';
 import { FIRMWARE_CHOICES, type FirmwareChoice, type FirmwareRequest } from '../qemu/firmware.js';
 import { probeKvm } from '../qemu/probe.js';
-import { parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes } from '../util/units.js';
+import { MAX_TIMER_MS, parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes } from '../util/units.js';
+import { compileLinearRegex } from '../util/linear-regex.js';
 import { portIsFree } from '../util/net.js';
 import { visible } from '../util/visible.js';
 import { hmpNameProblem, hmpValueProblem } from '../qemu/hmp-safe.js';
@@ -138,6 +139,28 @@ export type GuestSpec =
   | { kind: 'builtin'; touch: (typeof TOUCH_CHOICES)[number]; dirtyRateMiBs: number; workingSetMiB: number; heartbeatMs: number; readyTimeoutMs: number }
   | { kind: 'image'; image: string; readyPattern?: string; bootWaitMs?: number; readyTimeoutMs: number };
 
+/** A heartbeat slower than a minute measures no downtime worth the name (and stays far below the timer limit). */
+const MAX_HEARTBEAT_MS = 60_000;
+
+/** QEMU's pc machine takes at most 255 vCPUs; another -machine has its own limit, which QEMU checks. */
+const PC_MAX_CPUS = 255;
+
+/**
+ * vCPUs: at most the host's CPUs (more would time-share them and measure the host scheduler),
+ * and at most the machine's limit. A value from --smp above that is an error; the default or a
+ * scenario's value (which the user did not type for this host) is lowered with a warning.
+ */
+function resolveSmp(raw: RawVmOptions, smpExplicit: boolean, warnings: string[]): number {
+  const asked = parsePositiveInt('--smp', raw.smp, { max: 1024 });
+  const hostCpus = os.availableParallelism();
+  const machineGiven = raw.qemuArg.some((a) => a === '-machine' || a === '-M' || a.startsWith('-machine=') || a.startsWith('-M='));
+  if (!machineGiven && asked > PC_MAX_CPUS) throw new UsageError(`--smp: ${asked} is more than QEMU's pc machine takes (${PC_MAX_CPUS})`);
+  if (asked <= hostCpus) return asked;
+  if (smpExplicit) throw new UsageError(`--smp: ${asked} vCPUs is more than this host's ${hostCpus} CPUs`);
+  warnings.push(`${asked} vCPUs asked for, but this host has ${hostCpus} CPUs: using ${hostCpus} (pass --smp to choose)`);
+  return hostCpus;
+}
+
 function parseNonNegative(option: string, text: string): number {
   const v = Number(text);
   if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !Number.isFinite(v)) {
@@ -167,12 +190,15 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
     }
     if (raw.readyPattern !== undefined) {
       try {
-        new RegExp(raw.readyPattern);
+        compileLinearRegex(raw.readyPattern, 'm');
       } catch (err) {
         throw new UsageError(`--ready-pattern: ${(err as Error).message}`);
       }
     }
     const bootWaitMs = raw.bootWait === undefined ? undefined : parseNonNegative('--boot-wait', raw.bootWait) * 1000;
+    if (bootWaitMs !== undefined && bootWaitMs > MAX_TIMER_MS) {
+      throw new UsageError(`--boot-wait: ${raw.bootWait} s is longer than a timer can wait (at most ${Math.floor(MAX_TIMER_MS / 1000)} s)`);
+    }
     return {
       kind,
       image: raw.image,
@@ -195,7 +221,10 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
   }
   // The guest counts its period in µs; below 0.1 ms the serial path cannot keep up (docs/measures.md).
   if (Math.abs(heartbeatMs * 1000 - Math.round(heartbeatMs * 1000)) > 1e-6) throw new UsageError(`--heartbeat: ${heartbeatMs} is not a whole number of µs`);
-  if (heartbeatMs > 0 && heartbeatMs < 0.1) throw new UsageError(`--heartbeat: ${heartbeatMs} ms is below the shortest period, 0.1 ms`);
+  // 0 would silently turn the heartbeats off, and with them the guest-observed downtime.
+  if (heartbeatMs < 0.1 || heartbeatMs > MAX_HEARTBEAT_MS) {
+    throw new UsageError(`--heartbeat: ${heartbeatMs} is out of range (0.1 to ${MAX_HEARTBEAT_MS} ms)`);
+  }
   return { kind, touch: raw.touch ?? 'read', dirtyRateMiBs, workingSetMiB, heartbeatMs, readyTimeoutMs };
 }
 
@@ -222,14 +251,14 @@ function parseCapabilities(list: string[]): Record<string, boolean> {
   return caps;
 }
 
-export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
+export async function resolveVmOptions(raw: RawVmOptions, { smpExplicit = true } = {}): Promise<VmOptions> {
   const ramBytes = parseRamSize(raw.ram);
-  const smp = parsePositiveInt('--smp', raw.smp, { max: 1024 });
+  const warnings: string[] = [];
+  const smp = resolveSmp(raw, smpExplicit, warnings);
   const speedBytes = parseSpeed(raw.speed);
   const downtimeMs = parseDowntime(raw.downtime);
   const runs = parsePositiveInt('--runs', raw.runs, { max: 100_000 });
   const pollMs = parsePositiveInt('--poll', raw.poll, { min: 1, max: 60_000 });
-  const warnings: string[] = [];
 
   let port: number | undefined;
   if (raw.port !== undefined) {
@@ -242,6 +271,10 @@ export async function resolveVmOptions(raw: RawVmOptions): Promise<VmOptions> {
   const postcopy = Boolean(raw.postcopy);
   if (postcopy) capabilities['postcopy-ram'] = true;
   const dirtyRing = raw.dirtyRing === undefined ? undefined : parsePositiveInt('--dirty-ring', raw.dirtyRing, { min: 1024, max: 65536 });
+  // KVM takes only a power of two (QEMU: "dirty ring size must be a power of 2").
+  if (dirtyRing !== undefined && (dirtyRing & (dirtyRing - 1)) !== 0) {
+    throw new UsageError(`--dirty-ring: ${dirtyRing} is not a power of two (e.g. 4096, 8192, 65536)`);
+  }
 
   const hostMem = os.totalmem();
   if (ramBytes > hostMem) {

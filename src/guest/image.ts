@@ -12,6 +12,7 @@ import type { GuestDriver } from '../bench/trial.js';
 import type { GuestObservation } from '../bench/types.js';
 import type { QemuProcess } from '../qemu/process.js';
 import { SerialListener } from './serial-listener.js';
+import { compileLinearRegex } from '../util/linear-regex.js';
 
 export interface ImageGuestOptions {
   image: string;
@@ -59,7 +60,8 @@ export class ImageGuest implements GuestDriver {
   async waitReady(_runDir: string, source: QemuProcess, signal?: AbortSignal): Promise<void> {
     const deadline = performance.now() + this.opts.readyTimeoutMs;
     if (this.opts.readyPattern !== undefined) {
-      const re = new RegExp(this.opts.readyPattern, 'm');
+      // Linear time on the 64 KiB tail, however the pattern is written (checked up front too).
+      const re = compileLinearRegex(this.opts.readyPattern, 'm');
       while (!re.test(this.text)) {
         if (signal?.aborted) throw signal.reason;
         if (source.exitInfo) throw new Error(`guest not ready (awaited /${this.opts.readyPattern}/ on the serial console): QEMU ${source.exitInfo.reason}`);

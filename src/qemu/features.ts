@@ -9,7 +9,8 @@ import type { QemuFacts } from '../bench/types.js';
 import { tracePlanOf, type TracePlan } from '../trace/breakdown.js';
 import { chooseDialect, helpCommands } from './dialect.js';
 import { HmpClient } from './hmp-client.js';
-import { spawnQemu, stopQemu } from './process.js';
+import { RuntimeFailure } from '../errors.js';
+import { spawnQemu, stopQemu, type QemuProcess } from './process.js';
 
 export interface QemuFeatures {
   helpText: string;
@@ -32,6 +33,15 @@ export function namesOfListing(text: string): Set<string> {
 
 const cache = new Map<string, Promise<QemuFeatures>>();
 
+/** A QEMU that would not start: what it said on stderr is the explanation. */
+async function startFailure(qemu: QemuFacts, proc: QemuProcess, err: unknown): Promise<RuntimeFailure> {
+  // Give QEMU a moment to finish writing why it exited.
+  await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 500))]);
+  const said = proc.stderr().trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  const why = proc.exitInfo ? `${proc.exitInfo.reason}${said ? `: ${said}` : ''}` : (err as Error).message;
+  return new RuntimeFailure(`QEMU ${qemu.path} did not start: ${why}`);
+}
+
 async function probeOnce(qemu: QemuFacts): Promise<QemuFeatures> {
   const dialect = chooseDialect(qemu.versionLine);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'migdown-probe-'));
@@ -39,7 +49,11 @@ async function probeOnce(qemu: QemuFacts): Promise<QemuFeatures> {
   const proc = spawnQemu('probe', qemu.path, ['-machine', 'none', '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-monitor', `unix:${mon},${dialect.serverFlags}`]);
   let client: HmpClient | undefined;
   try {
-    client = await HmpClient.connect(mon, { connectTimeoutMs: 15_000, processExited: proc.exited });
+    try {
+      client = await HmpClient.connect(mon, { connectTimeoutMs: 15_000, processExited: proc.exited });
+    } catch (err) {
+      throw await startFailure(qemu, proc, err);
+    }
     const helpText = await client.command('help');
     const commands = helpCommands(helpText);
     const info = async (what: string) => {

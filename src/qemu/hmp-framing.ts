@@ -48,7 +48,8 @@ export type HmpReplyKind =
  * `Error: ...` (error_report through hmp_handle_error) and `unknown command: 'x'`.
  */
 export function classifyReply(output: string): HmpReplyKind {
-  const unknown = /^unknown command: '([^']*)'/m.exec(output);
+  // [^'\n]: the name ends on its line; scanning on to the end from every such line is quadratic.
+  const unknown = /^unknown command: '([^'\n]*)'/m.exec(output);
   if (unknown) return { kind: 'unknown-command', command: unknown[1]!, output };
   const error = /^Error: (.*)$/m.exec(output);
   if (error) {

@@ -216,7 +216,9 @@ function parseValue(raw: string, kind: Kind, defaultFactor = 1): number | undefi
   const factor = unitFactor(kind, m[2] ?? '', defaultFactor);
   if (factor === undefined) return undefined;
   const n = Number(m[1]) * factor;
-  if (!Number.isFinite(n)) return undefined;
+  // Every figure of `info migrate` is a size, a time, a count or a rate: none is negative, and a
+  // value that overflows a double is no measurement. Either goes to `unknown`, never into a median.
+  if (!Number.isFinite(n) || n < 0) return undefined;
   // Human sizes like "4.02 GiB" are not whole bytes; a fractional byte would only mislead.
   return kind === 'bytes' ? Math.round(n) : n;
 }
@@ -248,6 +250,25 @@ function cleanLines(text: string): string[] {
     out.push(line);
   }
   return out;
+}
+
+/**
+ * "xbzrle: off rdma-pin-all: off ..." (also "name:on") -> { xbzrle: false, ... }, or undefined
+ * when anything else is on the line. Token by token: linear in the line's length.
+ */
+function parseCapabilityList(value: string): Record<string, boolean> | undefined {
+  const caps: Record<string, boolean> = {};
+  const tokens = value.split(/\s+/).filter(Boolean);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const colon = t.indexOf(':');
+    if (colon <= 0 || t.indexOf(':', colon + 1) >= 0) return undefined;
+    const name = t.slice(0, colon);
+    const state = colon === t.length - 1 ? tokens[++i] : t.slice(colon + 1);
+    if (state !== 'on' && state !== 'off') return undefined;
+    caps[name] = state === 'on';
+  }
+  return caps;
 }
 
 /** "failed (reason)" -> ["failed", "reason"]; the reason may itself contain parentheses. */
@@ -341,12 +362,8 @@ export function parseInfoMigrate(text: string): MigrationInfo {
         return true;
       }
       case 'capabilities': {
-        const caps: Record<string, boolean> = {};
-        const rest = value.replace(/([^\s:]+):\s*(on|off)(?=\s|$)/g, (_m, name: string, state: string) => {
-          caps[name] = state === 'on';
-          return '';
-        });
-        if (rest.trim() !== '') return false;
+        const caps = parseCapabilityList(value);
+        if (!caps) return false;
         info.capabilities = caps;
         return true;
       }
@@ -373,8 +390,8 @@ export function parseInfoMigrate(text: string): MigrationInfo {
     }
 
     // "Sizes (KiB)" in the first version of the grouped layout: bare numbers in KiB.
-    const kib = /^(.*?)\s*\(kib\)$/.exec(key);
-    const groupKey = kib?.[1] ?? key;
+    const kib = key.endsWith('(kib)');
+    const groupKey = kib ? key.slice(0, -'(kib)'.length).trimEnd() : key;
     const group = GROUP_FIELDS[groupKey];
     if (group) {
       const pairs = splitPairs(value);
@@ -394,6 +411,20 @@ export function parseInfoMigrate(text: string): MigrationInfo {
   }
 }
 
+/** The contents of each "(...)" in order, trimmed; one pass (a regex scan would be quadratic on "(((("). */
+function parenthesised(text: string): string[] {
+  const out: string[] = [];
+  let open = -1;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') open = i;
+    else if (text[i] === ')' && open >= 0) {
+      out.push(text.slice(open + 1, i).trim());
+      open = -1;
+    }
+  }
+  return out;
+}
+
 export function parseInfoStatus(text: string): { status?: string; running?: boolean } {
   let lines: string[];
   try {
@@ -406,9 +437,7 @@ export function parseInfoStatus(text: string): { status?: string; running?: bool
     if (!m || m[1] === undefined) continue;
     const running = m[1] === 'running';
     // QEMU appends " (single step mode)" and, when not plainly paused, " (runstate)".
-    const groups = [...(m[2] ?? '').matchAll(/\(([^)]*)\)/g)]
-      .map((g) => (g[1] ?? '').trim())
-      .filter((g) => g !== '' && g !== 'single step mode');
+    const groups = parenthesised(m[2] ?? '').filter((g) => g !== '' && g !== 'single step mode');
     return { status: groups.at(-1) ?? m[1], running };
   }
   return {};

@@ -7,7 +7,9 @@
 //   SIGKILL of migdown itself takes its QEMUs with it.
 
 import { execa, type ResultPromise } from 'execa';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { HmpClient } from './hmp-client.js';
 
 export interface QemuProcess {
@@ -30,7 +32,39 @@ export interface ExitInfo {
 
 const live = new Set<QemuProcess>();
 
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+/** Does this `setpriv --help` list --pdeathsig? util-linux added it in 2.33. */
+export function helpListsPdeathsig(helpText: string): boolean {
+  return /(^|\s)--pdeathsig\b/m.test(helpText);
+}
+
+export interface DeathSignalSupport {
+  /** the setpriv to run QEMU under; absent: QEMU runs without a parent-death signal */
+  setpriv?: string;
+  /** why not, when absent */
+  reason?: string;
+}
+
+let deathSignal: DeathSignalSupport | undefined;
+
+/**
+ * Where setpriv with --pdeathsig is, found once per process: the first setpriv on PATH (then
+ * the usual places), asked for its --help. A setpriv without the option (util-linux < 2.33)
+ * would make every QEMU fail to start, so it is not used.
+ */
+export function deathSignalSupport(): DeathSignalSupport {
+  if (deathSignal) return deathSignal;
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/bin'];
+  const found = dirs.map((d) => path.join(d, 'setpriv')).find((p) => existsSync(p));
+  if (!found) return (deathSignal = { reason: 'setpriv is not installed (util-linux)' });
+  let help = '';
+  try {
+    help = execFileSync(found, ['--help'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    help = String((err as { stdout?: string }).stdout ?? '');
+  }
+  deathSignal = helpListsPdeathsig(help) ? { setpriv: found } : { reason: `${found} has no --pdeathsig (util-linux before 2.33)` };
+  return deathSignal;
+}
 
 export function describeExit(code: number | null | undefined, signal: string | null | undefined): string {
   if (signal) return `killed by ${signal}`;
@@ -43,7 +77,8 @@ export function describeExit(code: number | null | undefined, signal: string | n
  * with migdown even when migdown is SIGKILLed. Used for QEMU and for ssh sessions alike.
  */
 export function withDeathSignal(cmd: string[]): [string, string[]] {
-  const full = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
+  const { setpriv } = deathSignalSupport();
+  const full = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
   return [full[0]!, full.slice(1)];
 }
 
@@ -83,7 +118,8 @@ export function spawnQemu(role: string, binary: string, argv: string[], env?: Re
       proc.exitInfo = {
         code,
         signal: sig,
-        reason: r.failed && code === undefined && !sig ? `could not start: ${r.shortMessage}` : describeExit(code, sig),
+        // originalMessage ("spawn /x ENOENT") rather than shortMessage, which repeats the whole argv.
+        reason: r.failed && code === undefined && !sig ? `could not start: ${r.originalMessage || r.shortMessage}` : describeExit(code, sig),
       };
       live.delete(proc);
       return proc.exitInfo;

@@ -349,7 +349,8 @@ say() { printf 'migdown-remote: %s\n' "$*" >&2; }
 d=$(mktemp -d) || exit 125
 mkfifo "$d/m" && exec 3<>"$d/m" && exec 4<"$d/m" 5>"$d/m" && exec 3<&-
 rc=$?; rm -rf "$d"; [ $rc = 0 ] || { say "cannot create the monitor pipe"; exit 125; }
-if command -v setpriv >/dev/null 2>&1; then setpriv --pdeathsig KILL -- "$@" <&4 4<&- 5>&- &
+# util-linux before 2.33 has setpriv without --pdeathsig: test the option, not the binary.
+if setpriv --help 2>/dev/null | grep -q -- --pdeathsig; then setpriv --pdeathsig KILL -- "$@" <&4 4<&- 5>&- &
 else "$@" <&4 4<&- 5>&- &
 fi
 q=$!

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { isCollection, isPair, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { visible } from '../util/visible.js';
@@ -72,15 +72,61 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${at}: ${issue.message}`;
 }
 
+/** A scenario is a few levels deep; anything far deeper is not one (and would exhaust the stack). */
+const MAX_DEPTH = 32;
+/** Aliases a scenario may expand: enough for sharing a block, far too few for a "billion laughs". */
+const MAX_ALIASES = 50;
+// A scenario is a page of YAML. The yaml package grows faster than linearly on a file dense with
+// errors (64 KiB of them take about a second), so the size is what bounds its time.
+const MAX_BYTES = 64 * 1024;
+
+/** Nesting depth of the parsed document, walked without recursion. */
+function depthOf(root: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    max = Math.max(max, depth);
+    if (depth > MAX_DEPTH) break;
+    if (isCollection(node)) for (const item of node.items) stack.push([item, depth + 1]);
+    else if (isPair(node)) stack.push([node.key, depth], [node.value, depth]);
+  }
+  return max;
+}
+
 export function parseScenario(text: string, file: string): Scenario {
-  const doc = parseDocument(text, { prettyErrors: true });
+  if (text.length > MAX_BYTES) throw new UsageError(`${file}: ${text.length} bytes is too large for a scenario file (at most 64 KiB)`);
+  // YAML allows no control characters but tab and line ends; refusing them first also spares
+  // the parser a file where every byte is an error.
+  const control = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/.exec(text);
+  if (control) {
+    const before = text.slice(0, control.index);
+    const line = before.split('\n').length;
+    const col = control.index - before.lastIndexOf('\n');
+    throw new UsageError(`${file}: not valid YAML at line ${line}, column ${col}: control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  // Positions for the first error only: prettyErrors formats every error's context, which is
+  // quadratic in a file full of errors.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';
-    const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const pos = lineCounter.linePos(e.pos[0]);
+    const where = `line ${pos.line}, column ${pos.col}`;
+    let what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    if (/call stack/i.test(what)) what = 'nested too deeply';
     throw new UsageError(`${file}: not valid YAML at ${where}: ${what}`);
   }
-  const result = ScenarioSchema.safeParse(doc.toJS());
+  if (depthOf(doc.contents as Node | null) > MAX_DEPTH) throw new UsageError(`${file}: nested more than ${MAX_DEPTH} levels deep; not a scenario`);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // yaml throws ReferenceError for an unresolved alias and for too many alias expansions.
+    const what = (err as Error).message.split('\n')[0]!;
+    throw new UsageError(`${file}: ${/excessive alias/i.test(what) ? `expands more than ${MAX_ALIASES} aliases (a YAML alias bomb?)` : what}`);
+  }
+  const result = ScenarioSchema.safeParse(data);
   if (!result.success) {
     const issues = result.error.issues.map(describeIssue);
     throw new UsageError(`${file}: ${issues[0]}${issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : ''}`);

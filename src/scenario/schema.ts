@@ -4,8 +4,8 @@
 
 import { z } from 'zod';
 import { HMP_NAME, hmpValueProblem } from '../qemu/hmp-safe.js';
+import { parseDowntime, parseRamSize, parseSpeed } from '../util/units.js';
 
-const size = z.union([z.string(), z.number()]).transform(String);
 // Names and values go to the monitor: the same strict patterns as --param (src/qemu/hmp-safe.ts).
 const paramValue = z
   .union([z.string(), z.number(), z.boolean()])
@@ -18,25 +18,45 @@ const paramValue = z
 const shownText = z.string().regex(/^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$/, 'control characters are not allowed in text that is shown');
 const hmpName = z.string().regex(HMP_NAME, 'not a migration parameter or capability name (lowercase letters, digits and dashes)');
 
+const size = z.union([z.string(), z.number()]).transform(String);
+
+/**
+ * A value checked by the parser its flag uses, so a bad one is reported at its field (vm.ram)
+ * when the file is loaded, not later as a flag the user never typed.
+ */
+function checkedBy(parse: (text: string, option: string) => unknown) {
+  return size.superRefine((text, ctx) => {
+    try {
+      parse(text, '');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^: /, '') });
+    }
+  });
+}
+const ramSize = checkedBy(parseRamSize);
+const speed = checkedBy(parseSpeed);
+const downtime = checkedBy(parseDowntime);
+const powerOfTwo = (n: number) => (n & (n - 1)) === 0;
+
 export const GuestSchema = z
   .strictObject({
     kind: z.enum(['builtin', 'none', 'image']).default('builtin').describe('builtin: migdown\'s tiny payload; none: firmware only; image: a disk image'),
     touch: z.enum(['read', 'write', 'none']).optional().describe('how the builtin guest touches its RAM before migrating'),
     dirtyRate: z.number().nonnegative().optional().describe('MiB/s the builtin guest dirties during migration; 0 = idle'),
     workingSet: z.number().positive().optional().describe('MiB the builtin guest dirties'),
-    heartbeat: z.number().positive().optional().describe('heartbeat period, ms'),
+    heartbeat: z.number().min(0.1).max(60_000).optional().describe('heartbeat period, ms (whole µs, 0.1 ms or more)'),
     image: z.string().optional().describe('disk image, for kind: image'),
     readyPattern: z.string().optional().describe('regex on the serial console telling an image is up'),
-    bootWait: z.number().positive().optional().describe('seconds to wait for an image to boot instead of readyPattern'),
+    bootWait: z.number().positive().max(2_147_483).optional().describe('seconds to wait for an image to boot instead of readyPattern'),
   })
   .describe('the guest workload');
 
 export const VmSchema = z.strictObject({
-  ram: size.optional().describe('QEMU -m syntax: 8G, 8192M, 512'),
+  ram: ramSize.optional().describe('QEMU -m syntax: 8G, 8192M, 512'),
   smp: z.number().int().positive().optional(),
   machine: z.string().optional().describe('QEMU -machine type, e.g. pc, q35'),
   accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
-  dirtyRing: z.number().int().positive().optional().describe('KVM dirty ring size (entries); needs kernel and QEMU support'),
+  dirtyRing: z.number().int().min(1024).max(65536).refine(powerOfTwo, 'must be a power of two').optional().describe('KVM dirty ring size (entries); needs kernel and QEMU support'),
   firmware: z
     .string()
     .min(1)
@@ -47,8 +67,8 @@ export const VmSchema = z.strictObject({
 });
 
 export const MigrationSchema = z.strictObject({
-  speed: size.optional().describe('bytes/s with K/M/G suffix; 0 = unlimited'),
-  downtime: size.optional().describe('seconds as migrate_set_downtime takes them (0.01) or 10ms'),
+  speed: speed.optional().describe('bytes/s with K/M/G suffix; 0 = unlimited'),
+  downtime: downtime.optional().describe('seconds as migrate_set_downtime takes them (0.01) or 10ms'),
   transport: z.enum(['tcp']).optional().describe('only tcp today'),
   capabilities: z.record(hmpName, z.boolean()).optional().describe('migrate_set_capability NAME on|off, on both sides'),
   parameters: z.record(hmpName, paramValue).optional().describe('migrate_set_parameter NAME VALUE, on both sides'),
@@ -78,7 +98,7 @@ export const ReferenceSchema = z.strictObject({
 });
 
 export const SweepSchema = z.strictObject({
-  ram: z.array(size).min(1).optional(),
+  ram: z.array(ramSize).min(1).optional(),
   dirtyRate: z.array(z.number().nonnegative()).min(1).optional(),
 });
 

@@ -51,7 +51,6 @@ const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z ([A-Za-z_][A-Za
 // An untimed line is only taken for an event when the name looks like one (QEMU's event names
 // are lower-case identifiers with at least one underscore); a stray word stays unknown.
 const BARE = /^([a-z][a-z0-9]*_[a-z0-9_]*)(?: (.*))?$/;
-const KV = /([A-Za-z_][A-Za-z0-9_]*)=(\S*)/g;
 
 /** "123" -> 123000 µs for a fraction of a second written with any number of digits. */
 function fractionToUs(digits: string | undefined): number {
@@ -59,9 +58,31 @@ function fractionToUs(digits: string | undefined): number {
   return Number((digits + '000000').slice(0, 6));
 }
 
+const IDENT_CHAR = /[A-Za-z0-9_]/;
+const IDENT_START = /[A-Za-z_]/;
+
+/**
+ * `name=value` pairs of an event's arguments: in each space-separated word, the identifier
+ * right before an `=` and the rest of the word. One pass over the text (the regex
+ * /([A-Za-z_]\w*)=(\S*)/g this replaces rescans a long word from every position).
+ */
 function argsOf(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of text.matchAll(KV)) out[m[1]!] = m[2]!;
+  for (const word of text.split(/\s+/)) {
+    let eq = word.indexOf('=');
+    let from = 0;
+    while (eq >= 0) {
+      let start = eq;
+      while (start > from && IDENT_CHAR.test(word[start - 1]!)) start--;
+      while (start < eq && !IDENT_START.test(word[start]!)) start++;
+      if (start < eq) {
+        out[word.slice(start, eq)] = word.slice(eq + 1);
+        break;
+      }
+      from = eq + 1;
+      eq = word.indexOf('=', from);
+    }
+  }
   return out;
 }
 
@@ -70,9 +91,12 @@ export function parseTraceLine(text: string, line = 0): TraceEvent | undefined {
   let m = PID_AT.exec(text);
   if (m) {
     const argsText = m[5] ?? '';
+    const timeUs = Number(m[2]) * 1_000_000 + fractionToUs(m[3]);
+    // A timestamp too large for a double is no time at all: not an event, never averaged.
+    if (!Number.isFinite(timeUs)) return undefined;
     return {
       line,
-      timeUs: Number(m[2]) * 1_000_000 + fractionToUs(m[3]),
+      timeUs,
       tid: Number(m[1]),
       name: m[4]!,
       argsText,
@@ -139,7 +163,10 @@ export function deviceTimeOf(ev: TraceEvent): (DeviceStateTime & { op: 'save' | 
   if (!op) return undefined;
   const m = DEVICE_TIME.exec(ev.argsText);
   if (!m) return undefined;
-  return { op, type: m[1]!, idstr: m[2]!, instance: Number(m[3]), us: Number(m[4]) };
+  const us = Number(m[4]);
+  // A handler cannot take negative time; such a line is not a measurement.
+  if (!Number.isFinite(us) || us < 0) return undefined;
+  return { op, type: m[1]!, idstr: m[2]!, instance: Number(m[3]), us };
 }
 
 /** The new global dirty-tracking bitmask of a global_dirty_changed event. */

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseResults } from '../../src/bench/results-file.js';
+import { parseResults } from '../../src/bench/results-read.js';
 import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { escapeHtml, renderHtmlReport } from '../../src/render/html-report.js';
 

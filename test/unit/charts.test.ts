@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseResults } from '../../src/bench/results-file.js';
+import { parseResults } from '../../src/bench/results-read.js';
 import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { buildChartSpecs, jitter, namespaceSvgIds, renderChartsSvg, renderSpecSvg } from '../../src/render/charts.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { parseResults } from '../../src/bench/results-file.js';
+import { parseResults } from '../../src/bench/results-read.js';
 import { combineRuns, relabel, type StoredRun } from '../../src/bench/combine.js';
 import { CSV_COLUMNS, snakeCase } from '../../src/render/compare-csv.js';
 import { renderTable } from '../../src/render/compare-mail.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResults } from '../../src/bench/results-file.js';
+import { parseResults } from '../../src/bench/results-read.js';
 import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { writeArtifacts } from '../../src/render/artifacts.js';
 import { csvField } from '../../src/render/compare-csv.js';
