@@ -11,38 +11,15 @@
 // that trial, and every output format flags it.
 
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
-import type { GuestObservation } from './types.js';
+import type { ClockAgreement, GuestObservation } from './types.js';
+
+export type { ClockAgreement } from './types.js';
 
 /** Slack either side of [0, P] for what a reader thread and a trace line can resolve, ms. */
 export const HONEST_SLACK_MS = 0.5;
 /** Disagreement beyond this many heartbeat periods flags the trial. */
 export const FLAG_PERIODS = 2;
 
-export interface ClockAgreement {
-  /** the heartbeat gap across the switchover, ms */
-  guestObservedMs: number;
-  /** src-downtime-start → destination VM started, from both QEMUs' traces, ms */
-  tracedPauseMs: number;
-  /** guestObservedMs − tracedPauseMs */
-  differenceMs: number;
-  heartbeatPeriodMs: number;
-  /** the difference lies within [−0.5 ms, P + 0.5 ms] */
-  honest: boolean;
-  /** |difference| > 2 P: the two clocks disagree for this trial */
-  flagged: boolean;
-  /**
-   * how long after src-downtime-start the vCPUs were all paused (vm_state_notify): the guest
-   * ran, and could beat, that long inside the traced pause, which can pull the difference below 0
-   */
-  vcpusStoppedAfterMs?: number;
-  /**
-   * Both beats at the gap's edges arrived alone (not read together with later ones): the reader
-   * stamped them on time, so a large difference is time the guest really did not run, outside
-   * the traced pause (a vCPU waiting for a host CPU, or slow to enter the guest again). false:
-   * the reader was late at an edge. Absent without sequence numbers.
-   */
-  edgesReadOnTime?: boolean;
-}
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 

@@ -8,7 +8,6 @@ import type { PhaseTimes } from './phases.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
 import type { KvmHostFacts, QemuHugePages } from '../qemu/host-facts.js';
-import type { ClockAgreement } from './clock-agreement.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
@@ -148,3 +147,30 @@ export interface RunHeader {
 }
 
 export type ResultLine = RunHeader | TrialRecord;
+
+/** Guest-observed downtime against the traced pause (computed in clock-agreement.ts). */
+export interface ClockAgreement {
+  /** the heartbeat gap across the switchover, ms */
+  guestObservedMs: number;
+  /** src-downtime-start → destination VM started, from both QEMUs' traces, ms */
+  tracedPauseMs: number;
+  /** guestObservedMs − tracedPauseMs */
+  differenceMs: number;
+  heartbeatPeriodMs: number;
+  /** the difference lies within [−0.5 ms, P + 0.5 ms] */
+  honest: boolean;
+  /** |difference| > 2 P: the two clocks disagree for this trial */
+  flagged: boolean;
+  /**
+   * how long after src-downtime-start the vCPUs were all paused (vm_state_notify): the guest
+   * ran, and could beat, that long inside the traced pause, which can pull the difference below 0
+   */
+  vcpusStoppedAfterMs?: number;
+  /**
+   * Both beats at the gap's edges arrived alone (not read together with later ones): the reader
+   * stamped them on time, so a large difference is time the guest really did not run, outside
+   * the traced pause (a vCPU waiting for a host CPU, or slow to enter the guest again). false:
+   * the reader was late at an edge. Absent without sequence numbers.
+   */
+  edgesReadOnTime?: boolean;
+}
