@@ -5,7 +5,7 @@
 import { execa } from 'execa';
 import { afterAll, afterEach, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,22 +36,29 @@ export function tagArgs(tag: string): string[] {
   return ['--qemu-arg=-name', `--qemu-arg=${tag}`];
 }
 
-/** Results files the tests' migdown commands wrote (--out, --resume), checked after each file. */
-const resultsFiles = new Set<string>();
+/**
+ * Results files the tests' migdown commands wrote (--out, --resume), checked after each file:
+ * from the size each had when first named, so a file a test crafted (bad on purpose) and then
+ * resumed is judged only by what migdown appended.
+ */
+const resultsFiles = new Map<string, number>();
 
 /** Remember the results file of a migdown command line, for the schema check below. */
 export function noteResultsFile(args: string[]): void {
   args.forEach((a, i) => {
     const inline = /^--(?:out|resume)=(.+)$/.exec(a)?.[1];
     const next = (a === '--out' || a === '--resume') && args[i + 1];
-    if (inline) resultsFiles.add(inline);
-    if (next) resultsFiles.add(next);
+    for (const f of [inline, next]) {
+      if (f && !resultsFiles.has(f)) resultsFiles.set(f, existsSync(f) ? statSync(f).size : 0);
+    }
   });
 }
 
 /** Every results file the suite's migdown runs wrote must pass the shipped JSON Schema. */
 afterAll(() => {
-  const bad = [...resultsFiles].filter(existsSync).flatMap((f) => resultsSchemaErrors(readFileSync(f, 'utf8')).map((e) => `${f} ${e}`));
+  const bad = [...resultsFiles]
+    .filter(([f]) => existsSync(f))
+    .flatMap(([f, from]) => resultsSchemaErrors(readFileSync(f).subarray(from).toString('utf8')).map((e) => `${f} (from byte ${from}) ${e}`));
   resultsFiles.clear();
   expect(bad, 'results files that do not match schemas/results.schema.json').toEqual([]);
 });

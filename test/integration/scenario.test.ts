@@ -54,7 +54,8 @@ describe('scenarios on real QEMU', () => {
     const { writeFileSync } = await import('node:fs');
     const file = path.join(tmpDir(), 'evil.yaml');
     const value = `4${'\x7f'.repeat(40)}migrate -d exec:touch\${IFS}${tmpDir()}/pwned`;
-    writeFileSync(file, `name: evil\ndescription: d\nmigration:\n  parameters:\n    downtime-limit: ${JSON.stringify(value)}\n`);
+    // YAML's own \x7f escape: the bytes reach the schema (a raw DEL is refused by the YAML reader first).
+    writeFileSync(file, `name: evil\ndescription: d\nmigration:\n  parameters:\n    downtime-limit: "${value.replace(/\x7f/g, '\\x7f')}"\n`);
     const t = tag();
     const r = await migdown(['run', '--scenario', file, '--ram', '256M', ...tagArgs(t)]);
     expect(r.exitCode).toBe(2);
