@@ -11,7 +11,7 @@ export type ScenarioOptionValues = Record<string, string | string[] | boolean | 
 
 const paramList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`);
 
-/** The scenario as option values for `run` (variants[0]) or `compare` (variants[0], [1]). */
+/** The scenario as option values for `run` (variants[0]) or `compare` (all its variants). */
 export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', file: string, env: NodeJS.ProcessEnv): ScenarioOptionValues {
   const v: ScenarioOptionValues = {};
   const set = (key: string, value: string | string[] | boolean | undefined) => {
@@ -51,7 +51,13 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
   } else {
     set('warmup', s.trials.warmup?.toString());
     set('order', s.trials.order);
-    const [a, b] = variants;
+    if (variants.length > 2) {
+      // More than two: the --variant form, in the scenario's order (the first is the baseline).
+      set('variant', variants.map((x) => (x.qemu ? `${x.label}=${expandEnv(x.qemu, env, file)}` : x.label)));
+      set('variantArg', variants.flatMap((x) => (x.args ?? []).map((arg) => `${x.label}=${arg}`)));
+      set('variantParam', variants.flatMap((x) => paramList(x.parameters).map((p) => `${x.label}=${p}`)));
+    }
+    const [a, b] = variants.length > 2 ? [] : variants;
     if (a) {
       set('labelA', a.label);
       if (a.qemu) set('qemuA', expandEnv(a.qemu, env, file));
@@ -82,6 +88,8 @@ export function applyScenario(cmd: Command, opts: Record<string, unknown>, value
     const given = source === 'cli' || source === 'env';
     if (Array.isArray(value)) {
       const current = (opts[key] as string[] | undefined) ?? [];
+      // Variants named on the command line replace the scenario's rather than add to them.
+      if (given && key === 'variant') continue;
       opts[key] = given ? [...value, ...current] : value;
     } else if (!given) {
       opts[key] = value;

@@ -47,7 +47,7 @@ export const TrialsSchema = z.strictObject({
 });
 
 export const VariantSchema = z.strictObject({
-  label: z.string().min(1),
+  label: z.string().regex(/^[^=]+$/, "a name without '='"),
   qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
   args: z.array(z.string()).optional(),
   parameters: z.record(z.string(), paramValue).optional(),
@@ -73,7 +73,7 @@ export const ScenarioSchema = z.strictObject({
   vm: VmSchema.default({}),
   migration: MigrationSchema.default({}),
   trials: TrialsSchema.default({}),
-  variants: z.array(VariantSchema).min(1).max(2).optional().describe('one for run; two for compare (A then B)'),
+  variants: z.array(VariantSchema).min(1).optional().describe('one for run; two or more for compare, the first is the baseline the others are compared against'),
   sweep: SweepSchema.optional(),
   requires: z
     .array(z.enum(['multifd', 'postcopy', 'auto-converge', 'dirty-ring', 'kvm', 'tracepoints']))

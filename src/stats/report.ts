@@ -3,7 +3,7 @@
 // cannot disagree, and the report is JSON-safe so it can be stored or re-rendered later.
 
 import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
-import { compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
+import { adjustComparisons, compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
 
 export type MetricKey = 'qemuDowntime' | 'guestDowntime' | 'totalTime';
@@ -206,7 +206,8 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
       unit: 'ms',
       values,
       summaries: values.map((v) => summarize(v)),
-      comparisons: values.map((v, i) => (i === 0 ? null : compareSamples(baseline, v, { seed: opts.seed, resamples, confidence }))),
+      // Every variant against the first; with more than one such comparison, Holm-adjusted.
+      comparisons: adjustComparisons(values.map((v, i) => (i === 0 ? null : compareSamples(baseline, v, { seed: opts.seed, resamples, confidence })))),
     });
   }
 
