@@ -119,7 +119,14 @@ export function renderSweepCsv(_header: RunHeader, groups: SweepGroup[]): string
 
 export function renderSweepMail(header: RunHeader, groups: SweepGroup[]): string {
   const { titles, rows } = sweepRows(header, groups, true);
-  const lines = renderTable(titles.slice(1).map(toAscii), rows.map((r) => r.map(toAscii)), MAIL_WIDTH);
+  // Rows labelled by their values alone ("20ms, on"), the settings named once above the table,
+  // so that points differing in a later setting are not cut to the same label.
+  const keys = [...new Set(groups.flatMap((g) => Object.keys(g.point)))];
+  const short = rows.map((r, i) => [keys.map((k) => String(groups[i]!.point[k] ?? '-')).join(', '), ...r.slice(1)]);
+  const lines = [
+    ...wrap(toAscii(`Points: ${keys.join(', ')}`), MAIL_WIDTH),
+    ...renderTable(titles.slice(1).map(toAscii), short.map((r) => r.map(toAscii)), MAIL_WIDTH),
+  ];
   const first = groups[0]?.report;
   if (first) lines.push(...wrap(toAscii(`Setup: ${describeSetup(first)}; medians, min-max in ms.`), MAIL_WIDTH));
   return lines.join('\n');

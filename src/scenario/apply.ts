@@ -5,11 +5,14 @@
 import type { Command } from 'commander';
 import { expandEnv } from './load.js';
 import type { Scenario } from './schema.js';
+import { escapeListValue } from '../util/list.js';
 
 /** Options a scenario can set, in commander's camelCase names, as strings like the CLI gives. */
 export type ScenarioOptionValues = Record<string, string | string[] | boolean | undefined>;
 
 const paramList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`);
+/** The same for --param, where a comma would sweep: escaped. */
+const sharedParamList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${escapeListValue(v)}`);
 
 /** The scenario as option values for `run` (variants[0]) or `compare` (all its variants). */
 export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', file: string, env: NodeJS.ProcessEnv): ScenarioOptionValues {
@@ -22,7 +25,7 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
   set('accel', s.vm.accel);
   set('qemuArg', [...(s.vm.machine ? ['-machine', s.vm.machine] : []), ...(s.vm.args ?? [])]);
   set('speed', s.migration.speed);
-  set('param', paramList(s.migration.parameters));
+  set('param', sharedParamList(s.migration.parameters));
   set('capability', Object.entries(s.migration.capabilities ?? {}).map(([k, on]) => `${k}=${on ? 'on' : 'off'}`));
   if (s.migration.postcopy) set('postcopy', true);
   set('dirtyRing', s.vm.dirtyRing?.toString());
@@ -47,7 +50,7 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
     const only = variants.length === 1 ? variants[0] : undefined;
     if (only?.qemu) set('qemu', expandEnv(only.qemu, env, file));
     set('qemuArg', [...((v.qemuArg as string[]) ?? []), ...(only?.args ?? [])]);
-    if (only?.parameters) set('param', [...((v.param as string[]) ?? []), ...paramList(only.parameters)]);
+    if (only?.parameters) set('param', [...((v.param as string[]) ?? []), ...sharedParamList(only.parameters)]);
   } else {
     set('warmup', s.trials.warmup?.toString());
     set('order', s.trials.order);
@@ -72,8 +75,17 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
     }
   }
   // Sweeps become lists, the same syntax as --ram 1G,2G on the command line.
-  if (s.sweep?.ram) set('ram', s.sweep.ram.join(','));
-  if (s.sweep?.dirtyRate) set('dirtyRate', s.sweep.dirtyRate.join(','));
+  const sw = s.sweep;
+  for (const key of ['ram', 'dirtyRate', 'downtime', 'speed', 'smp'] as const) {
+    if (sw?.[key]) set(key, sw[key].map((x) => escapeListValue(String(x))).join(','));
+  }
+  // Swept parameters and capabilities as NAME=V1,V2 entries after the scenario's fixed ones.
+  const listed = (o: Record<string, string[]> | undefined) => Object.entries(o ?? {}).map(([k, vs]) => `${k}=${vs.map(escapeListValue).join(',')}`);
+  if (sw?.parameters) set('param', [...((v.param as string[]) ?? []), ...listed(sw.parameters)]);
+  if (sw?.capabilities) {
+    const caps = Object.fromEntries(Object.entries(sw.capabilities).map(([k, vs]) => [k, vs.map((on) => (on ? 'on' : 'off'))]));
+    set('capability', [...((v.capability as string[]) ?? []), ...listed(caps)]);
+  }
   return v;
 }
 

@@ -61,10 +61,17 @@ export const ReferenceSchema = z.strictObject({
   note: z.string().optional(),
 });
 
-export const SweepSchema = z.strictObject({
-  ram: z.array(size).min(1).optional(),
-  dirtyRate: z.array(z.number().nonnegative()).min(1).optional(),
-});
+export const SweepSchema = z
+  .strictObject({
+    ram: z.array(size).min(1).optional(),
+    dirtyRate: z.array(z.number().nonnegative()).min(1).optional(),
+    downtime: z.array(size).min(1).optional().describe('as migration.downtime: 0.01, 300ms'),
+    speed: z.array(size).min(1).optional().describe('as migration.speed: 0, 100M'),
+    smp: z.array(z.number().int().positive()).min(1).optional(),
+    parameters: z.record(z.string(), z.array(paramValue).min(1)).optional().describe('migrate_set_parameter NAME -> the values to sweep'),
+    capabilities: z.record(z.string(), z.array(z.boolean()).min(1)).optional().describe('migrate_set_capability NAME -> [true, false]'),
+  })
+  .describe('every combination of these lists is one point (cartesian product)');
 
 export const ScenarioSchema = z.strictObject({
   $schema: z.string().optional(),

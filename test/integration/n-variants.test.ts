@@ -60,3 +60,35 @@ describe('compare with three variants', () => {
     }
   });
 });
+
+describe('a 2 x 2 sweep of any options', () => {
+  it('runs every combination, one row per point, and the gate says it was corrected', async () => {
+    const out = path.join(tmpDir(), 'sweep.jsonl');
+    const r = await migdown([
+      'run', '--ram', '256M', '--smp', '1', '--runs', '2', '--guest', 'builtin', '--downtime', '20ms,2s', '--capability', 'auto-converge=on,off',
+      '--format', 'json', '--out', out, ...tagArgs(tag()),
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { points: Array<{ point: Record<string, string> }>; trials: Array<{ point: Record<string, string>; monitor: Array<{ command: string }> }> };
+    expect(doc.points.map((p) => p.point)).toEqual([
+      { downtime: '20ms', 'auto-converge': 'on' },
+      { downtime: '20ms', 'auto-converge': 'off' },
+      { downtime: '2s', 'auto-converge': 'on' },
+      { downtime: '2s', 'auto-converge': 'off' },
+    ]);
+    expect(doc.trials).toHaveLength(8);
+    for (const t of doc.trials) {
+      const sent = t.monitor.map((m) => m.command).join('\n');
+      expect(sent).toMatch(new RegExp(`migrate_set_capability auto-converge ${t.point['auto-converge']}`));
+      expect(sent).toMatch(t.point.downtime === '2s' ? /(migrate_set_downtime 2\b|downtime-limit 2000)/ : /(migrate_set_downtime 0\.02|downtime-limit 20\b)/);
+    }
+    const table = await migdown(['report', out, '--format', 'markdown']);
+    expect(table.exitCode, table.stderr).toBe(0);
+    for (const key of ['downtime=20ms, auto-converge=on', 'downtime=20ms, auto-converge=off', 'downtime=2s, auto-converge=on', 'downtime=2s, auto-converge=off']) {
+      expect(table.stdout.split('\n').filter((l) => l.startsWith(`| ${key} |`))).toHaveLength(1);
+    }
+    const gate = await migdown(['report', out, '--max-downtime', '0']);
+    expect(gate.exitCode).toBe(1);
+    expect(gate.stderr).toMatch(/at downtime=20ms, auto-converge=on: --max-downtime: run median downtime .* \(and 3 more gate failures\)/);
+  });
+});
