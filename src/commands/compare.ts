@@ -17,28 +17,22 @@ import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
 import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
-import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
 import { checkResumable } from './resume-checks.js';
 import { pointKey } from '../bench/sweep.js';
-import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
+import { addVmOptions, type RawVmOptions } from './vm-options.js';
 import { plural } from '../util/plural.js';
 import { assertResumeMatches, continueCommandLine } from './resume.js';
+import { resolveVariantQemu, TWO_VARIANT_KEYS, variantSpecs, type RawVariantOptions } from './variants.js';
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export const ORDERS = ['alternate', 'shuffle'] as const;
 export type Order = (typeof ORDERS)[number];
 
-export interface RawCompareOptions extends RawVmOptions, RawGateOptions {
-  qemuA: string;
-  qemuB: string;
-  labelA: string;
-  labelB: string;
-  aArg: string[];
-  bArg: string[];
-  aParam: string[];
-  bParam: string[];
+export interface RawCompareOptions extends RawVmOptions, RawGateOptions, RawVariantOptions {
   warmup: string;
   order: Order;
   seed?: string;
@@ -52,7 +46,7 @@ const DEFAULT_QEMU = process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64';
 
 export function compareCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const cmd = new Command('compare')
-    .description('compare downtime between two QEMU builds (or settings), with statistics and a mailing-list table')
+    .description('compare downtime between QEMU builds (or settings), with statistics and a mailing-list table')
     .option('--qemu-a <path>', 'QEMU binary of variant A, e.g. without the patch', DEFAULT_QEMU)
     .option('--qemu-b <path>', 'QEMU binary of variant B, e.g. with the patch', DEFAULT_QEMU)
     .option('--label-a <text>', 'name of variant A', DEFAULT_LABELS[0])
@@ -61,6 +55,9 @@ export function compareCommand(ctx: CommandContext, setResult: (p: Promise<numbe
     .option('--b-arg <arg>', 'extra QEMU argument for variant B only (repeatable)', collect, [])
     .option('--a-param <name=value>', 'migrate_set_parameter for variant A only (repeatable)', collect, [])
     .option('--b-param <name=value>', 'migrate_set_parameter for variant B only (repeatable)', collect, [])
+    .option('--variant <label[=qemu]>', 'a variant (repeatable, 2 or more, the first is the baseline; instead of --qemu-a/-b); QEMU defaults to env MIGDOWN_QEMU', collect, [])
+    .option('--variant-arg <label=arg>', 'extra QEMU argument for one --variant (repeatable)', collect, [])
+    .option('--variant-param <label=n=v>', 'migrate_set_parameter NAME VALUE for one --variant: LABEL=NAME=VALUE (repeatable)', collect, [])
     .option('--warmup <n>', 'warm-up trials per variant, kept in the file, left out of statistics', '1')
     .addOption(new Option('--order <order>', 'order of measured trials').choices(ORDERS).default('alternate'))
     .option('--seed <n>', 'seed for shuffling and the bootstrap (default: random, recorded)')
@@ -80,20 +77,32 @@ function parseConfidence(text: string): number {
   return c;
 }
 
-/** Warm-ups first (A, B, A, B ...), then the measured trials alternated or shuffled. */
+/** Trials of each variant already in the file (index: variant), for --resume. */
+export interface DoneCounts {
+  warmups: number[];
+  measured: number[];
+}
+
+/**
+ * Warm-ups first (A, B, C, A, B, C ...), then the measured trials: interleaved in that order,
+ * or shuffled with the recorded seed. Two variants give the same order as migdown 0.1, so its
+ * files resume where they stopped.
+ */
 export function planOrder(
   runs: number,
   warmup: number,
   order: Order,
   seed: number,
-  done: { warmups: [number, number]; measured: [number, number] } = { warmups: [0, 0], measured: [0, 0] },
-): Array<{ variant: 0 | 1; index: number; warmup: boolean }> {
-  const out: Array<{ variant: 0 | 1; index: number; warmup: boolean }> = [];
+  done: DoneCounts = { warmups: [], measured: [] },
+  variantCount = 2,
+): Array<{ variant: number; index: number; warmup: boolean }> {
+  const all = Array.from({ length: variantCount }, (_, v) => v);
+  const out: Array<{ variant: number; index: number; warmup: boolean }> = [];
   for (let w = 1; w <= warmup; w++) {
-    for (const v of [0, 1] as const) if (w > done.warmups[v]) out.push({ variant: v, index: w, warmup: true });
+    for (const v of all) if (w > (done.warmups[v] ?? 0)) out.push({ variant: v, index: w, warmup: true });
   }
-  const measured: Array<0 | 1> = [];
-  for (let i = 0; i < runs; i++) measured.push(0, 1);
+  const measured: number[] = [];
+  for (let i = 0; i < runs; i++) measured.push(...all);
   if (order === 'shuffle') {
     // Fisher-Yates with the recorded seed: the same seed gives the same order on resume.
     const rand = mulberry32(seed);
@@ -102,10 +111,10 @@ export function planOrder(
       [measured[i], measured[j]] = [measured[j]!, measured[i]!];
     }
   }
-  const count: [number, number] = [0, 0];
+  const count = all.map(() => 0);
   for (const v of measured) {
-    count[v]++;
-    if (count[v] > done.measured[v]) out.push({ variant: v, index: count[v], warmup: false });
+    count[v]!++;
+    if (count[v]! > (done.measured[v] ?? 0)) out.push({ variant: v, index: count[v]!, warmup: false });
   }
   return out;
 }
@@ -143,22 +152,23 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   const warmup = parsePositiveInt('--warmup', opts.warmup, { min: 0, max: 1000 });
   const confidence = parseConfidence(opts.confidence);
   const seed = opts.seed !== undefined ? parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 31);
-  if (opts.labelA === opts.labelB) throw new UsageError(`--label-a and --label-b are both "${opts.labelA}"; the table needs two names`);
   checkGates(opts); // validate gate values before anything runs
-  // Both binaries at once; A's error first when both are bad.
-  const probed = await Promise.allSettled([
-    probeQemuAhead(opts.qemuA, '--qemu-a', [...vm.extraArgs, ...opts.aArg]),
-    probeQemuAhead(opts.qemuB, '--qemu-b', [...vm.extraArgs, ...opts.bArg]),
-  ]);
-  const [qemuA, qemuB] = probed.map((r) => {
+  if (!previous && (opts.variant ?? []).length) {
+    const both = TWO_VARIANT_KEYS.filter((k) => self.getOptionValueSource(k) === 'cli');
+    if (both.length) throw new UsageError(`--variant names every variant; drop --${both.map(kebab).join(', --')} (the two-variant form)`);
+  }
+  // Every binary at once; the first variant's error first when several are bad.
+  const specs = variantSpecs(opts, DEFAULT_QEMU);
+  const probed = await Promise.allSettled(specs.map((spec) => resolveVariantQemu(spec, vm.extraArgs)));
+  const variants: Variant[] = specs.map((spec, i) => {
+    const r = probed[i]!;
     if (r.status === 'rejected') throw r.reason;
-    return r.value;
-  }) as [QemuFacts, QemuFacts];
-  const variants: Variant[] = [
-    { label: opts.labelA, qemu: qemuA, extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
-    { label: opts.labelB, qemu: qemuB, extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
-  ];
+    return { label: spec.label, qemu: r.value, extraArgs: spec.extraArgs, params: spec.params };
+  });
   if (previous) {
+    if (previous.header.variants.length !== variants.length) {
+      throw new UsageError(`--resume: ${outFile} records ${previous.header.variants.length} variants, its options give ${variants.length}`);
+    }
     previous.header.variants.forEach((pv, i) => {
       const now = variants[i]!.qemu;
       if (pv.qemu.sha256 && now.sha256 && pv.qemu.sha256 !== now.sha256) {
@@ -172,7 +182,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     return EXIT.ok;
   }
   await checkMigrationSettings(variants.map((v) => v.qemu), vm, variants.map((v) => v.params));
-  // Both variants traced or neither: a phase table with one side missing compares nothing.
+  // Every variant traced or none: a phase table with one side missing compares nothing.
   const traced = await Promise.all(variants.map((v) => probeTracepoints(v.qemu)));
   const trace = opts.breakdown !== false && !opts.destHost && traced.every(Boolean);
   // A file from before --firmware ran SeaBIOS: a resumed compare must not switch mid-way.
@@ -215,10 +225,8 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
     const key = pointKey(point.label);
     const countOf = (variant: string, w: boolean) =>
       had.filter((t) => t.variant === variant && t.warmup === w && pointKey(t.point) === key).length;
-    return planOrder(pvm.runs, warmup, opts.order, recordedSeed, {
-      warmups: [countOf(variants[0]!.label, true), countOf(variants[1]!.label, true)],
-      measured: [countOf(variants[0]!.label, false), countOf(variants[1]!.label, false)],
-    }).map((p) => {
+    const done = { warmups: variants.map((v) => countOf(v.label, true)), measured: variants.map((v) => countOf(v.label, false)) };
+    return planOrder(pvm.runs, warmup, opts.order, recordedSeed, done, variants.length).map((p) => {
       const v = variants[p.variant]!;
       return {
         variant: v.label,
@@ -232,7 +240,7 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
 
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plural(plan.length, 'trial')} to go` : plural(plan.length, 'trial')} ` +
-      `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
+      `(${plural(variants.length, 'variant')}, ${warmup} warm-up + ${vm.runs} measured each${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
       `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 

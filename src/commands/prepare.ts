@@ -116,6 +116,10 @@ export async function experimentHeader(
   const { scenario, points } = prepared;
   const vm = points[0]!.vm;
   const swept = points.length > 1;
+  // A swept setting is recorded as its list, not as the first point's value.
+  const keys = new Set(points.flatMap((p) => Object.keys(p.point.label)));
+  const listOr = <T>(key: string, one: T, each: (v: VmOptions) => string): T | string =>
+    keys.has(key) ? [...new Set(points.map((p) => each(p.vm)))].join(',') : one;
   return {
     kind: 'header',
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -128,12 +132,12 @@ export async function experimentHeader(
     accel: vm.accel,
     ...(vm.accelNote && { accelNote: vm.accelNote }),
     config: {
-      ram: swept ? points.map((p) => p.vm.ramText).join(',') : vm.ramText,
+      ram: listOr('ram', vm.ramText, (v) => v.ramText),
       ramBytes: vm.ramBytes,
-      smp: vm.smp,
-      speed: vm.speedText,
+      smp: listOr('smp', vm.smp, (v) => String(v.smp)),
+      speed: listOr('speed', vm.speedText, (v) => v.speedText),
       speedBytes: vm.speedBytes,
-      downtime: vm.downtimeText,
+      downtime: listOr('downtime', vm.downtimeText, (v) => v.downtimeText),
       downtimeMs: vm.downtimeMs,
       runs: vm.runs,
       pollMs: vm.pollMs,

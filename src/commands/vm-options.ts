@@ -69,15 +69,15 @@ function parseFirmware(value: string): FirmwareRequest {
 
 export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command {
   return cmd
-    .option('--ram <size>', 'guest RAM, QEMU -m syntax (8G, 8192M, 512 = MiB)', '8G')
-    .option('--smp <n>', 'vCPUs', '4')
-    .option('--speed <bytes/s>', 'bandwidth limit: bytes/s with K/M/G suffix, 0 = unlimited (migrate_set_speed)', '0')
-    .option('--downtime <limit>', 'allowed downtime: seconds as migrate_set_downtime takes them (0.01), or 10ms', '0.01')
+    .option('--ram <size>', 'guest RAM, QEMU -m syntax (8G, 8192M, 512 = MiB; a list sweeps: 1G,2G)', '8G')
+    .option('--smp <n>', 'vCPUs (a list sweeps: 1,2)', '4')
+    .option('--speed <bytes/s>', 'bandwidth limit: bytes/s with K/M/G suffix, 0 = unlimited (migrate_set_speed; a list sweeps)', '0')
+    .option('--downtime <limit>', 'allowed downtime: seconds as migrate_set_downtime takes them (0.01), or 10ms (a list sweeps)', '0.01')
     .option('--runs <n>', 'measured migrations', runsDefault)
     .option('--port <port>', 'destination TCP port on 127.0.0.1 (default: a free one per trial)')
     .option('--qemu-arg <arg>', 'extra QEMU argument for both sides (repeatable)', collect, [])
-    .option('--param <name=value>', 'migrate_set_parameter for both sides (repeatable), e.g. multifd-channels=4', collect, [])
-    .option('--capability <name=on|off>', 'migrate_set_capability for both sides (repeatable), e.g. multifd=on', collect, [])
+    .option('--param <name=value>', 'migrate_set_parameter for both sides (repeatable), e.g. multifd-channels=4; NAME=V1,V2 sweeps (\\, is a comma)', collect, [])
+    .option('--capability <name=on|off>', 'migrate_set_capability for both sides (repeatable), e.g. multifd=on; NAME=on,off sweeps', collect, [])
     .option('--postcopy', 'switch to postcopy after the first pass (sets the postcopy-ram capability)')
     .option('--dirty-ring <entries>', 'use the KVM dirty ring of this size instead of the dirty bitmap')
     .option('--no-breakdown', "don't record QEMU's downtime tracepoints (recorded where the QEMU has them)")

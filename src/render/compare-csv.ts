@@ -41,6 +41,8 @@ export const CSV_COLUMNS = [
   'confidence',
   'p_value',
   'p_method',
+  'p_raw',
+  'p_adjust',
   'verdict',
   'failure_reasons',
 ] as const;
@@ -103,6 +105,10 @@ export function renderCsv(report: CompareReport): string {
         confidence: c ? c.confidence : undefined,
         p_value: c?.pValue,
         p_method: c?.test?.method,
+        // p_value is what the verdict used; with several variants it is Holm-adjusted and
+        // p_raw is the test's own.
+        p_raw: c?.adjusted ? c.pRaw : undefined,
+        p_adjust: c?.adjusted ? `${c.adjusted.method}/${c.adjusted.comparisons}` : undefined,
         verdict: c?.verdict,
         failure_reasons: reasons === '' ? undefined : reasons,
       };

@@ -134,11 +134,20 @@ export function describeMethod(report: CompareReport): string {
     .map((c) => c?.test?.method)
     .filter((m): m is 'exact' | 'monte-carlo' => m !== undefined);
   const how = tests.length === 0 ? '' : tests.every((m) => m === 'exact') ? ' (exact)' : ` (permutation, ${report.resamples} draws)`;
+  const adjusted = report.metrics.flatMap((m) => m.comparisons).find((c) => c?.adjusted)?.adjusted;
   return (
     `Downtimes are medians of the completed migrations; the change is against the first ` +
     `column, with a ${formatConfidence(report.confidence)} percentile-bootstrap CI ` +
-    `(${report.resamples} resamples, seed ${report.seed}); p is a two-sided Mann-Whitney test${how}.`
+    `(${report.resamples} resamples, seed ${report.seed}); p is a two-sided Mann-Whitney test${how}` +
+    (adjusted
+      ? `, Holm-adjusted over the ${adjusted.comparisons} comparisons against the first column; verdicts use the adjusted p.`
+      : '.')
   );
+}
+
+/** The p row's title: which test, and whether its p-values were adjusted for multiplicity. */
+export function pTitle(metric: MetricReport | undefined): string {
+  return metric?.comparisons.some((c) => c?.adjusted) ? 'p (Holm-adjusted)' : 'p (Mann-Whitney)';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +318,7 @@ function comparisonRows(metric: MetricReport, count: number, confidence: number)
   return [
     ['change', ...cells(formatChange, 'baseline')],
     [`${formatConfidence(confidence)} CI`, ...cells((c) => (c.ci ? formatCI(c.ci) : undefined), '')],
-    ['p (Mann-Whitney)', ...cells((c) => (c.pValue === undefined ? undefined : formatP(c.pValue)), '')],
+    [pTitle(metric), ...cells((c) => (c.pValue === undefined ? undefined : formatP(c.pValue)), '')],
     ['verdict', ...cells((c) => verdictText(c.verdict), '')],
   ];
 }

@@ -15,6 +15,7 @@ import {
   formatConfidence,
   formatP,
   medianCell,
+  pTitle,
   rangeCell,
   trialsCell,
   verdictText,
@@ -43,7 +44,7 @@ function metricRows(report: CompareReport, m: MetricReport): string[][] {
       [`${m.label}, change`, ...cmp(formatChange, 'baseline')],
       [`${m.label}, ${formatConfidence(report.confidence)} CI`, ...cmp((c) => (c.ci ? formatCI(c.ci) : undefined), '')],
       [
-        `${m.label}, p (Mann-Whitney)`,
+        `${m.label}, ${pTitle(m)}`,
         ...cmp((c) => (c.pValue === undefined ? verdictText(c.verdict) : `${formatP(c.pValue)}, ${verdictText(c.verdict)}`), ''),
       ],
     );

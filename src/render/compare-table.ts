@@ -17,6 +17,7 @@ import {
   formatMs,
   formatP,
   medianCell,
+  pTitle,
   rangeCell,
   trialsCell,
   verdictText,
@@ -31,7 +32,11 @@ function verdictColour(c: Comparison, chalk: ChalkInstance): string {
 
 export function renderCompareTable(report: CompareReport, chalk: ChalkInstance, columns?: number): string {
   const labels = displayLabels(report);
-  const head = ['', ...labels, 'change', 'CI', 'p', ''];
+  // Two variants: the change, CI and p as columns beside them. More: one column per variant,
+  // with the change against the first (and the Holm-adjusted p) as rows under each metric.
+  const wide = report.variants.length <= 2;
+  const head = wide ? ['', ...labels, 'change', 'CI', 'p', ''] : ['', ...labels];
+  const pad = wide ? ['', '', '', ''] : [];
   const rows: string[][] = [];
   const table = new Table({
     head: head.map((h) => chalk.bold(h)),
@@ -43,19 +48,19 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance, 
     rows.push([
       chalk.bold(`${m.label} (median)`),
       ...report.variants.map((v, i) => medianCell(v, m.summaries[i])),
-      c ? (formatChange(c) ?? '-') : '-',
-      c?.ci ? formatCI(c.ci) : '-',
-      c?.pValue !== undefined ? formatP(c.pValue) : '-',
-      c ? verdictColour(c, chalk) : '',
+      ...(wide
+        ? [c ? (formatChange(c) ?? '-') : '-', c?.ci ? formatCI(c.ci) : '-', c?.pValue !== undefined ? formatP(c.pValue) : '-', c ? verdictColour(c, chalk) : '']
+        : []),
     ]);
-    rows.push([
-      chalk.dim('  min-max'),
-      ...m.summaries.map((s) => chalk.dim(rangeCell(s))),
-      '',
-      '',
-      '',
-      '',
-    ]);
+    rows.push([chalk.dim('  min-max'), ...m.summaries.map((s) => chalk.dim(rangeCell(s))), ...pad]);
+    if (!wide) {
+      const cmp = (f: (c: Comparison) => string | undefined, baseline: string) =>
+        m.comparisons.map((c, i) => (i === 0 ? chalk.dim(baseline) : (c && f(c)) ?? '-'));
+      rows.push([chalk.dim('  change'), ...cmp(formatChange, 'baseline')]);
+      rows.push([chalk.dim('  CI'), ...cmp((x) => (x.ci ? formatCI(x.ci) : undefined), '')]);
+      rows.push([chalk.dim(`  ${pTitle(m)}`), ...cmp((x) => (x.pValue === undefined ? undefined : formatP(x.pValue)), '')]);
+      rows.push([chalk.dim('  verdict'), ...cmp((x) => verdictColour(x, chalk), '')]);
+    }
   }
   // Each variant's QEMU downtimes as a histogram on one shared axis, so the lines compare.
   const q = report.metrics.find((m) => m.key === 'qemuDowntime');
@@ -63,10 +68,10 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance, 
     const all = q.values.flat();
     if (all.length >= 3) {
       const [lo, hi] = [Math.min(...all), Math.max(...all)];
-      rows.push([chalk.dim(`  ${formatMs(lo)}..${formatMs(hi)}`), ...q.values.map((v) => chalk.cyan(sparkline(v, { min: lo, max: hi }))), '', '', '', '']);
+      rows.push([chalk.dim(`  ${formatMs(lo)}..${formatMs(hi)}`), ...q.values.map((v) => chalk.cyan(sparkline(v, { min: lo, max: hi }))), ...pad]);
     }
   }
-  rows.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), '', '', '', '']);
+  rows.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), ...pad]);
   for (const r of rows) table.push(r);
   // Narrower than the table: plain tables without the histogram row, labels without "(median)".
   const narrow = rows.filter((r) => !r[0]!.includes('..')).map((r) => [r[0]!.replace(' (median)', ''), ...r.slice(1)]);

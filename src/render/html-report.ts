@@ -25,6 +25,7 @@ import {
   formatPct,
   formatSignedMs,
   medianCell,
+  pTitle,
   rangeCell,
   trialsCell,
   verdictText,
@@ -109,7 +110,7 @@ function summaryTable(report: CompareReport, labels: string[]): string {
         });
       row('change', cmp(formatChange, 'baseline'));
       row(`${e(formatConfidence(report.confidence))} CI`, cmp((c) => (c.ci ? formatCI(c.ci) : undefined), ''));
-      row('p (Mann-Whitney)', cmp((c) => (c.pValue === undefined ? undefined : formatP(c.pValue)), ''));
+      row(e(pTitle(m)), cmp((c) => (c.pValue === undefined ? undefined : formatP(c.pValue)), ''));
       rows.push(
         `<tr><th scope="row">verdict</th>${report.variants
           .map((_, i) => (i === 0 ? '<td></td>' : `<td${verdictClass(m.comparisons[i])}>${e(m.comparisons[i] ? verdictText(m.comparisons[i]!.verdict) : '-')}</td>`))

@@ -63,16 +63,24 @@ function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): S
     return { titles, rows };
   }
   const labels = displayLabels(groups[0]!.report);
-  const titles = ['point', ...labels.map((l) => `${l} downtime`), 'change', 'p', ''];
+  // Every variant against the first: change, p and verdict per variant after the first (with
+  // more than one, the p-values are Holm-adjusted over them and the title says so).
+  const against = labels.slice(1).map((_, k) => k + 1);
+  const holm = against.length > 1;
+  const titles = [
+    'point',
+    ...labels.map((l) => `${l} downtime`),
+    ...against.flatMap((i) => (holm ? [`${labels[i]} change`, 'p (Holm)', ''] : ['change', 'p', ''])),
+  ];
   const rows = groups.map((g) => {
-    const c = metricOf(g.report, 'qemuDowntime')?.comparisons[1] ?? undefined;
+    const q = metricOf(g.report, 'qemuDowntime');
     return [
       g.key,
-      cells(g, 'qemuDowntime', 0, !compact),
-      cells(g, 'qemuDowntime', 1, !compact),
-      c ? (formatChange(c) ?? '-') : '-',
-      c?.pValue !== undefined ? formatP(c.pValue) : '-',
-      c ? verdictText(c.verdict) : '',
+      ...labels.map((_, i) => cells(g, 'qemuDowntime', i, !compact)),
+      ...against.flatMap((i) => {
+        const c = q?.comparisons[i] ?? undefined;
+        return [c ? (formatChange(c) ?? '-') : '-', c?.pValue !== undefined ? formatP(c.pValue) : '-', c ? verdictText(c.verdict) : ''];
+      }),
     ];
   });
   return { titles, rows };
@@ -111,7 +119,14 @@ export function renderSweepCsv(_header: RunHeader, groups: SweepGroup[]): string
 
 export function renderSweepMail(header: RunHeader, groups: SweepGroup[]): string {
   const { titles, rows } = sweepRows(header, groups, true);
-  const lines = renderTable(titles.slice(1).map(toAscii), rows.map((r) => r.map(toAscii)), MAIL_WIDTH);
+  // Rows labelled by their values alone ("20ms, on"), the settings named once above the table,
+  // so that points differing in a later setting are not cut to the same label.
+  const keys = [...new Set(groups.flatMap((g) => Object.keys(g.point)))];
+  const short = rows.map((r, i) => [keys.map((k) => String(groups[i]!.point[k] ?? '-')).join(', '), ...r.slice(1)]);
+  const lines = [
+    ...wrap(toAscii(`Points: ${keys.join(', ')}`), MAIL_WIDTH),
+    ...renderTable(titles.slice(1).map(toAscii), short.map((r) => r.map(toAscii)), MAIL_WIDTH),
+  ];
   const first = groups[0]?.report;
   if (first) lines.push(...wrap(toAscii(`Setup: ${describeSetup(first)}; medians, min-max in ms.`), MAIL_WIDTH));
   return lines.join('\n');

@@ -5,13 +5,16 @@
 import type { Command } from 'commander';
 import { expandEnv } from './load.js';
 import type { Scenario } from './schema.js';
+import { escapeListValue } from '../util/list.js';
 
 /** Options a scenario can set, in commander's camelCase names, as strings like the CLI gives. */
 export type ScenarioOptionValues = Record<string, string | string[] | boolean | undefined>;
 
 const paramList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`);
+/** The same for --param, where a comma would sweep: escaped. */
+const sharedParamList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${escapeListValue(v)}`);
 
-/** The scenario as option values for `run` (variants[0]) or `compare` (variants[0], [1]). */
+/** The scenario as option values for `run` (variants[0]) or `compare` (all its variants). */
 export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', file: string, env: NodeJS.ProcessEnv): ScenarioOptionValues {
   const v: ScenarioOptionValues = {};
   const set = (key: string, value: string | string[] | boolean | undefined) => {
@@ -23,7 +26,7 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
   set('firmware', s.vm.firmware);
   set('qemuArg', [...(s.vm.machine ? ['-machine', s.vm.machine] : []), ...(s.vm.args ?? [])]);
   set('speed', s.migration.speed);
-  set('param', paramList(s.migration.parameters));
+  set('param', sharedParamList(s.migration.parameters));
   set('capability', Object.entries(s.migration.capabilities ?? {}).map(([k, on]) => `${k}=${on ? 'on' : 'off'}`));
   if (s.migration.postcopy) set('postcopy', true);
   set('dirtyRing', s.vm.dirtyRing?.toString());
@@ -48,11 +51,17 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
     const only = variants.length === 1 ? variants[0] : undefined;
     if (only?.qemu) set('qemu', expandEnv(only.qemu, env, file));
     set('qemuArg', [...((v.qemuArg as string[]) ?? []), ...(only?.args ?? [])]);
-    if (only?.parameters) set('param', [...((v.param as string[]) ?? []), ...paramList(only.parameters)]);
+    if (only?.parameters) set('param', [...((v.param as string[]) ?? []), ...sharedParamList(only.parameters)]);
   } else {
     set('warmup', s.trials.warmup?.toString());
     set('order', s.trials.order);
-    const [a, b] = variants;
+    if (variants.length > 2) {
+      // More than two: the --variant form, in the scenario's order (the first is the baseline).
+      set('variant', variants.map((x) => (x.qemu ? `${x.label}=${expandEnv(x.qemu, env, file)}` : x.label)));
+      set('variantArg', variants.flatMap((x) => (x.args ?? []).map((arg) => `${x.label}=${arg}`)));
+      set('variantParam', variants.flatMap((x) => paramList(x.parameters).map((p) => `${x.label}=${p}`)));
+    }
+    const [a, b] = variants.length > 2 ? [] : variants;
     if (a) {
       set('labelA', a.label);
       if (a.qemu) set('qemuA', expandEnv(a.qemu, env, file));
@@ -67,8 +76,17 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
     }
   }
   // Sweeps become lists, the same syntax as --ram 1G,2G on the command line.
-  if (s.sweep?.ram) set('ram', s.sweep.ram.join(','));
-  if (s.sweep?.dirtyRate) set('dirtyRate', s.sweep.dirtyRate.join(','));
+  const sw = s.sweep;
+  for (const key of ['ram', 'dirtyRate', 'downtime', 'speed', 'smp'] as const) {
+    if (sw?.[key]) set(key, sw[key].map((x) => escapeListValue(String(x))).join(','));
+  }
+  // Swept parameters and capabilities as NAME=V1,V2 entries after the scenario's fixed ones.
+  const listed = (o: Record<string, string[]> | undefined) => Object.entries(o ?? {}).map(([k, vs]) => `${k}=${vs.map(escapeListValue).join(',')}`);
+  if (sw?.parameters) set('param', [...((v.param as string[]) ?? []), ...listed(sw.parameters)]);
+  if (sw?.capabilities) {
+    const caps = Object.fromEntries(Object.entries(sw.capabilities).map(([k, vs]) => [k, vs.map((on) => (on ? 'on' : 'off'))]));
+    set('capability', [...((v.capability as string[]) ?? []), ...listed(caps)]);
+  }
   return v;
 }
 
@@ -83,6 +101,8 @@ export function applyScenario(cmd: Command, opts: Record<string, unknown>, value
     const given = source === 'cli' || source === 'env';
     if (Array.isArray(value)) {
       const current = (opts[key] as string[] | undefined) ?? [];
+      // Variants named on the command line replace the scenario's rather than add to them.
+      if (given && key === 'variant') continue;
       opts[key] = given ? [...value, ...current] : value;
     } else if (!given) {
       opts[key] = value;

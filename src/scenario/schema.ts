@@ -83,7 +83,7 @@ export const TrialsSchema = z.strictObject({
 });
 
 export const VariantSchema = z.strictObject({
-  label: shownText.min(1),
+  label: shownText.min(1).regex(/^[^=]+$/, "a name without '='"),
   qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
   args: z.array(z.string()).optional(),
   parameters: z.record(hmpName, paramValue).optional(),
@@ -97,10 +97,17 @@ export const ReferenceSchema = z.strictObject({
   note: shownText.optional(),
 });
 
-export const SweepSchema = z.strictObject({
-  ram: z.array(ramSize).min(1).optional(),
-  dirtyRate: z.array(z.number().nonnegative()).min(1).optional(),
-});
+export const SweepSchema = z
+  .strictObject({
+    ram: z.array(ramSize).min(1).optional(),
+    dirtyRate: z.array(z.number().nonnegative()).min(1).optional(),
+    downtime: z.array(downtime).min(1).optional().describe('as migration.downtime: 0.01, 300ms'),
+    speed: z.array(speed).min(1).optional().describe('as migration.speed: 0, 100M'),
+    smp: z.array(z.number().int().positive()).min(1).optional(),
+    parameters: z.record(hmpName, z.array(paramValue).min(1)).optional().describe('migrate_set_parameter NAME -> the values to sweep'),
+    capabilities: z.record(hmpName, z.array(z.boolean()).min(1)).optional().describe('migrate_set_capability NAME -> [true, false]'),
+  })
+  .describe('every combination of these lists is one point (cartesian product)');
 
 export const ScenarioSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -109,7 +116,7 @@ export const ScenarioSchema = z.strictObject({
   vm: VmSchema.default({}),
   migration: MigrationSchema.default({}),
   trials: TrialsSchema.default({}),
-  variants: z.array(VariantSchema).min(1).max(2).optional().describe('one for run; two for compare (A then B)'),
+  variants: z.array(VariantSchema).min(1).optional().describe('one for run; two or more for compare, the first is the baseline the others are compared against'),
   sweep: SweepSchema.optional(),
   requires: z
     .array(z.enum(['multifd', 'postcopy', 'auto-converge', 'dirty-ring', 'kvm', 'tracepoints']))

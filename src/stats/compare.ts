@@ -13,6 +13,7 @@ import {
   sampleWithReplacement,
   wilcoxonRankSum,
 } from 'simple-statistics';
+import { holmAdjust } from './holm.js';
 
 export type Verdict = 'faster' | 'slower' | 'no significant difference' | 'insufficient data';
 
@@ -62,7 +63,12 @@ export interface Comparison {
   confidence: number;
   /** percentile-bootstrap interval of medianB - medianA at `confidence` */
   ci?: [number, number];
+  /** the p-value the verdict uses: the test's, or Holm-adjusted when `adjusted` is set */
   pValue?: number;
+  /** with several comparisons against one baseline: the test's own p, before adjusting */
+  pRaw?: number;
+  /** how pValue was adjusted for multiplicity, over how many comparisons */
+  adjusted?: { method: 'holm'; comparisons: number };
   test?: MannWhitneyResult;
   verdict: Verdict;
   seed: number;
@@ -283,13 +289,32 @@ export function compareSamples(a: readonly number[], b: readonly number[], opts:
   const test = mannWhitney(a, b, { seed, resamples });
   result.test = test;
   result.pValue = test.pValue;
-  const alpha = 1 - confidence;
-  if (test.pValue <= alpha) {
-    const delta = result.deltaMs ?? 0;
-    const bLower = delta !== 0 ? delta < 0 : test.uB < test.uA;
-    result.verdict = bLower ? 'faster' : 'slower';
-  } else {
-    result.verdict = 'no significant difference';
-  }
+  result.verdict = verdictFor(result, test.pValue);
   return result;
+}
+
+/** The verdict of a comparison at p-value `p` (the test's, or an adjusted one). */
+export function verdictFor(c: Comparison, p: number): Verdict {
+  if (!c.test) return 'insufficient data';
+  if (p > 1 - c.confidence) return 'no significant difference';
+  const delta = c.deltaMs ?? 0;
+  const bLower = delta !== 0 ? delta < 0 : c.test.uB < c.test.uA;
+  return bLower ? 'faster' : 'slower';
+}
+
+/**
+ * Several comparisons against one baseline (variants B, C ... against A): each p-value
+ * Holm-adjusted over the comparisons that have one, and the verdicts redone with the adjusted
+ * p, so the chance of any false "faster"/"slower" stays at alpha. One comparison: unchanged.
+ */
+export function adjustComparisons(comparisons: ReadonlyArray<Comparison | null>): Array<Comparison | null> {
+  const tested = comparisons.filter((c): c is Comparison => c?.pValue !== undefined);
+  if (tested.length < 2) return [...comparisons];
+  const adjusted = holmAdjust(tested.map((c) => c.pValue!));
+  return comparisons.map((c) => {
+    const k = c ? tested.indexOf(c) : -1;
+    if (!c || k < 0) return c;
+    const p = adjusted[k]!;
+    return { ...c, pRaw: c.pValue, pValue: p, adjusted: { method: 'holm', comparisons: tested.length }, verdict: verdictFor(c, p) };
+  });
 }

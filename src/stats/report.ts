@@ -5,7 +5,7 @@
 import { median } from 'simple-statistics';
 import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
 import type { KvmHostFacts } from '../qemu/host-facts.js';
-import { compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
+import { adjustComparisons, compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
 import { firmwareLabel } from '../util/firmware-label.js';
 
@@ -215,7 +215,8 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
       unit: 'ms',
       values,
       summaries: values.map((v) => summarize(v)),
-      comparisons: values.map((v, i) => (i === 0 ? null : compareSamples(baseline, v, { seed: opts.seed, resamples, confidence }))),
+      // Every variant against the first; with more than one such comparison, Holm-adjusted.
+      comparisons: adjustComparisons(values.map((v, i) => (i === 0 ? null : compareSamples(baseline, v, { seed: opts.seed, resamples, confidence })))),
     });
   }
 

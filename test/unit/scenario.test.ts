@@ -85,6 +85,20 @@ describe('precedence: flags given on the command line override the file', () => 
     expect(() => scenarioOptionValues(two, 'compare', 's.yaml', {})).toThrow('s.yaml: variant qemu needs the environment variable QA, which is not set');
   });
 
+  it('gives three or more variants as --variant, in order, with their arguments and parameters', () => {
+    const three = parseScenario(
+      'name: s\ndescription: d\nvariants:\n  - {label: base, qemu: "${QA}"}\n  - {label: series, qemu: /q/b, args: [-S]}\n' +
+        '  - {label: v2, parameters: {downtime-limit: 50}}\n',
+      's.yaml',
+    );
+    expect(scenarioOptionValues(three, 'compare', 's.yaml', { QA: '/q/a' })).toMatchObject({
+      variant: ['base=/q/a', 'series=/q/b', 'v2'],
+      variantArg: ['series=-S'],
+      variantParam: ['v2=downtime-limit=50'],
+    });
+    expect(() => parseScenario('name: s\ndescription: d\nvariants:\n  - {label: "a=b"}\n', 's.yaml')).toThrow(/without '='/);
+  });
+
   it('turns a sweep into one point per value', () => {
     const sweep = parseScenario('name: s\ndescription: d\nsweep:\n  ram: [1G, 2G]\n  dirtyRate: [0, 64]\n', 's.yaml');
     const values = scenarioOptionValues(sweep, 'run', 's.yaml', {});
