@@ -46,11 +46,12 @@ const resultsFiles = new Map<string, number>();
 /** Remember the results file of a migdown command line, for the schema check below. */
 export function noteResultsFile(args: string[]): void {
   args.forEach((a, i) => {
-    const inline = /^--(?:out|resume)=(.+)$/.exec(a)?.[1];
-    const next = (a === '--out' || a === '--resume') && args[i + 1];
-    for (const f of [inline, next]) {
-      if (f && !resultsFiles.has(f)) resultsFiles.set(f, existsSync(f) ? statSync(f).size : 0);
-    }
+    const m = /^--(out|resume)(?:=(.+))?$/.exec(a);
+    const f = m && (m[2] ?? args[i + 1]);
+    if (!f) return;
+    const size = existsSync(f) ? statSync(f).size : 0;
+    // A resumed file may have been edited by the test since (cut, crafted): judge what comes now.
+    if (m[1] === 'resume' || !resultsFiles.has(f)) resultsFiles.set(f, Math.max(size, resultsFiles.get(f) ?? 0));
   });
 }
 

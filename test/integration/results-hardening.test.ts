@@ -70,7 +70,8 @@ describe('reading a results file', () => {
 
 describe('compare --resume', () => {
   it('refuses a compare recorded before --guest, --touch ... existed: today\'s defaults would change the workload', async () => {
-    const r = await migdown(['compare', '--resume', fileWith(SMALL)]);
+    // The options it recorded, so only what the file lacks is left to refuse.
+    const r = await migdown(['compare', '--resume', fileWith(SMALL), '--b-param=max-bandwidth=8M', '--warmup=0', '--ram=256M', '--smp=1', '--runs=5']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim()).toMatch(/^migdown: --resume: .* does not record --guest, --touch, --dirty-rate, --heartbeat, --param, --capability \(written by an older migdown\)/);
   });
@@ -78,7 +79,8 @@ describe('compare --resume', () => {
   it('after a writer was killed mid-line, says so and loses no new record', async () => {
     const out = path.join(tmpDir(), 'c.jsonl');
     const tag = newTag();
-    const first = await migdown(['compare', '--ram', '128M', '--smp', '1', '--runs', '3', '--warmup', '0', '--guest', 'none', '-q', '--out', out, ...tagArgs(tag)]);
+    const workload = ['--ram', '128M', '--smp', '1', '--runs', '3', '--warmup', '0', '--guest', 'none', ...tagArgs(tag)];
+    const first = await migdown(['compare', ...workload, '-q', '--out', out]);
     expect(first.exitCode, first.all).toBe(0);
     // A writer killed in the middle of the last trial: that line is cut short.
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
@@ -86,10 +88,11 @@ describe('compare --resume', () => {
     writeFileSync(out, `${lines.slice(0, -1).join('\n')}\n`);
     appendFileSync(out, lines.at(-1)!.slice(0, 100));
 
-    const r = await migdown(['compare', '--resume', out, '--format', 'json', ...tagArgs(tag)]);
+    // The same options again: a resume runs only what this command line says (not the file).
+    const r = await migdown(['compare', '--resume', out, '--format', 'json', ...workload]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stderr).toMatch(/warning: .*the last line was cut short/);
-    expect(r.stderr).toMatch(/resuming .*: 1 trials to go/);
+    expect(r.stderr).toMatch(/resuming .*: 1 trial to go/);
     const content = parseResults(readFileSync(out, 'utf8'));
     expect(content.skippedLines).toEqual([7]);
     expect(content.trials).toHaveLength(6);
