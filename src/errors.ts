@@ -8,6 +8,12 @@ export const EXIT = {
   failure: 1,
   /** bad input: options, files, missing binaries; nothing was measured */
   usage: 2,
+  /** everything was measured and a gate (--max-downtime, --fail-if-regression) tripped */
+  gate: 3,
+  /** `migdown build` (or a build spec given to run/compare) failed to compile */
+  buildFailed: 4,
+  /** --bisect: could not measure (build failed, QEMU would not start, migrations failed); git bisect skips */
+  bisectSkip: 125,
   /** 128 + SIGINT / SIGTERM, as shells report signals */
   sighup: 129,
   sigint: 130,
@@ -22,6 +28,25 @@ export class UsageError extends Error {
 /** Something went wrong while measuring. Exit 1. */
 export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';
+}
+
+/** A QEMU build failed; the boundary prints the message and the compiler's last error lines. Exit 4. */
+export class BuildFailed extends Error {
+  override name = 'BuildFailed';
+  constructor(
+    message: string,
+    readonly errorLines: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** --bisect: the command could not measure (the cause says why); the boundary exits 125. */
+export class BisectSkip extends Error {
+  override name = 'BisectSkip';
+  constructor(readonly failure: RuntimeFailure | BuildFailed) {
+    super(failure.message);
+  }
 }
 
 /** The run was interrupted by a signal; the boundary exits 128+N. */

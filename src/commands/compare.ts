@@ -15,7 +15,8 @@ import { FORMATS, type Format } from '../render/results.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
-import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
+import { checkGates, addGateOptions, bisectExit, type RawGateOptions } from './gates.js';
+import { BUILD_SPEC_HELP, resolveQemuSpec } from './build.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
@@ -48,8 +49,8 @@ const DEFAULT_QEMU = process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64';
 export function compareCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const cmd = new Command('compare')
     .description('compare downtime between two QEMU builds (or settings), with statistics and a mailing-list table')
-    .option('--qemu-a <path>', 'QEMU binary of variant A, e.g. without the patch', DEFAULT_QEMU)
-    .option('--qemu-b <path>', 'QEMU binary of variant B, e.g. with the patch', DEFAULT_QEMU)
+    .option('--qemu-a <path|build:spec>', 'QEMU binary of variant A, e.g. without the patch, or a build spec to build it', DEFAULT_QEMU)
+    .option('--qemu-b <path|build:spec>', 'QEMU binary of variant B, e.g. with the patch, or a build spec', DEFAULT_QEMU)
     .option('--label-a <text>', 'name of variant A', DEFAULT_LABELS[0])
     .option('--label-b <text>', 'name of variant B', DEFAULT_LABELS[1])
     .option('--a-arg <arg>', 'extra QEMU argument for variant A only (repeatable)', collect, [])
@@ -64,7 +65,8 @@ export function compareCommand(ctx: CommandContext, setResult: (p: Promise<numbe
     .option('--resume <file>', 'continue an interrupted compare from its results file');
   addVmOptions(cmd, { runsDefault: '10' });
   addGateOptions(cmd);
-  return cmd.action((opts: RawCompareOptions, self: Command) => setResult(compare(opts, self, ctx)));
+  cmd.addHelpText('after', BUILD_SPEC_HELP);
+  return cmd.action((opts: RawCompareOptions, self: Command) => setResult(bisectExit(compare(opts, self, ctx), opts.bisect)));
 }
 
 function parseConfidence(text: string): number {
@@ -112,7 +114,7 @@ interface Variant {
   params: Record<string, string>;
 }
 
-async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
+export async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
   let opts = cli;
   let previous: { header: RunHeader; trials: TrialRecord[] } | undefined;
   let outFile = cli.out ?? defaultResultsPath();
@@ -140,8 +142,9 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   if (opts.labelA === opts.labelB) throw new UsageError(`--label-a and --label-b are both "${opts.labelA}"; the table needs two names`);
   checkGates(opts); // validate gate values before anything runs
   const variants: Variant[] = [
-    { label: opts.labelA, qemu: await probeQemu(opts.qemuA, '--qemu-a'), extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
-    { label: opts.labelB, qemu: await probeQemu(opts.qemuB, '--qemu-b'), extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
+    // A build spec is built (or found in the cache) first, A then B: B then reuses A's objects.
+    { label: opts.labelA, qemu: await probeQemu(await resolveQemuSpec(opts.qemuA, ctx, opts.quiet), '--qemu-a'), extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
+    { label: opts.labelB, qemu: await probeQemu(await resolveQemuSpec(opts.qemuB, ctx, opts.quiet), '--qemu-b'), extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
   ];
   if (previous) {
     previous.header.variants.forEach((pv, i) => {

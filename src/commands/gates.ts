@@ -2,7 +2,7 @@
 // Both judge the last variant (the build under test: `run`'s only one, `compare`'s B).
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { BisectSkip, BuildFailed, EXIT, RuntimeFailure, UsageError } from '../errors.js';
 import { formatMs, formatP } from '../render/compare-mail.js';
 import { metricOf, type CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
@@ -11,16 +11,37 @@ import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { buildReport } from '../render/results.js';
 
 export interface RawGateOptions {
+  bisect?: boolean;
   maxDowntime?: string;
   failIfRegression?: string;
 }
 
 export function addGateOptions(cmd: Command, { regression = true } = {}): Command {
-  cmd.option('--max-downtime <ms>', 'exit 1 if the median QEMU downtime is above this many ms');
+  addBisectOption(cmd);
+  cmd.option('--max-downtime <ms>', 'exit 3 if the median QEMU downtime is above this many ms');
   if (regression) {
-    cmd.option('--fail-if-regression <pct>', "exit 1 if B's median downtime is worse than A's by more than PCT % and the difference is significant");
+    cmd.option('--fail-if-regression <pct>', "exit 3 if B's median downtime is worse than A's by more than PCT % and the difference is significant");
   }
   return cmd;
+}
+
+export function addBisectOption(cmd: Command): Command {
+  return cmd.option('--bisect', `for git bisect run: exit ${EXIT.bisectSkip} (skip this commit) when nothing could be measured (build failed, QEMU would not start, migrations failed)`);
+}
+
+/**
+ * With --bisect, "could not measure" (exit 1 or 4, or the errors behind them) becomes 125, so
+ * `git bisect run` skips the commit; a tripped gate (3) stays a bad commit, 0 a good one.
+ */
+export async function bisectExit(result: Promise<number>, bisect: boolean | undefined): Promise<number> {
+  if (!bisect) return result;
+  try {
+    const code = await result;
+    return code === EXIT.failure || code === EXIT.buildFailed ? EXIT.bisectSkip : code;
+  } catch (err) {
+    if (err instanceof RuntimeFailure || err instanceof BuildFailed) throw new BisectSkip(err);
+    throw err;
+  }
 }
 
 function parseNumber(option: string, text: string): number {

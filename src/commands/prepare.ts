@@ -193,10 +193,12 @@ export async function finishExperiment(
   ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
   for (const line of await writeArtifacts(header, trials, opts)) say(line);
-  const gate = checkGatesPerPoint(opts, header, trials);
+  const measured = trials.filter((t) => !t.warmup);
+  // Nothing completed: nothing could be measured (exit 1), whatever a gate would say.
+  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts, header, trials) : undefined;
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
-    return EXIT.failure;
+    return EXIT.gate;
   }
-  return trials.filter((t) => !t.warmup).every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
+  return measured.every((t) => t.status === 'completed') ? EXIT.ok : EXIT.failure;
 }
