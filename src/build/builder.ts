@@ -10,7 +10,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile, appendFile, lstat } from 'node:fs/promises';
+import { appendFile, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BuildFailed, UsageError } from '../errors.js';
@@ -230,6 +230,23 @@ async function mesonNeeded(srcDir: string): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * QEMU finds its data relative to its executable: with a `qemu-bundle` directory beside it,
+ * every configured path P is looked up as qemu-bundle/P (how QEMU runs from its build tree).
+ * The cached binary gets one whose data and firmware directories are links to the installed
+ * qemu-system-data, seabios and ipxe-qemu, the firmware Debian's own QEMU uses.
+ */
+export const FIRMWARE_DIRS = ['/usr/share/qemu', '/usr/share/seabios', '/usr/lib/ipxe/qemu'] as const;
+
+export async function writeFirmwareBundle(dir: string): Promise<void> {
+  for (const target of FIRMWARE_DIRS) {
+    const link = path.join(dir, 'qemu-bundle', target);
+    await mkdir(path.dirname(link), { recursive: true });
+    await rm(link, { force: true });
+    await symlink(target, link);
+  }
+}
+
 /** Remove work directories of builds whose migdown is gone (SIGKILLed); never throws. */
 async function removeStaleWork(workDir: string): Promise<void> {
   for (const name of await readdir(workDir).catch(() => [] as string[])) {
@@ -310,7 +327,8 @@ export async function buildQemu(spec: BuildSpec, o: BuildOptions, events: BuildE
     const env: NodeJS.ProcessEnv = {
       PATH: `${existsSync('/usr/lib/ccache') ? '/usr/lib/ccache:' : ''}${o.env['PATH'] ?? '/usr/bin:/bin'}`,
       HOME: o.env['HOME'] ?? os.homedir(),
-      LC_ALL: 'C',
+      // One locale for every build: ccache hashes it, so the caller's must not decide hits.
+      LANG: 'C.UTF-8',
       CCACHE_DIR: path.join(cache, 'ccache'),
       // Paths under work/ are made relative, so a build in another work directory hits the cache.
       CCACHE_BASEDIR: workRoot,
@@ -377,6 +395,7 @@ export async function buildQemu(spec: BuildSpec, o: BuildOptions, events: BuildE
     await mkdir(staging);
     await copyFile(path.join(buildDir, BINARY), path.join(staging, BINARY));
     await copyFile(logFile, path.join(staging, 'build.log'));
+    await writeFirmwareBundle(staging);
     await writeFile(path.join(staging, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
     await mkdir(path.dirname(outDir), { recursive: true });
     try {
