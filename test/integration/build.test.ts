@@ -72,6 +72,20 @@ describe('migdown build: bad input is one line and exit 2, before anything compi
   }, 5 * 60_000);
 });
 
+describe('a build that fails', () => {
+  it('exits 4 with the error lines and its log kept, publishes no binary; --bisect makes it 125', async () => {
+    const args = ['build', 'debian:7.2', '--configure=--enable-no-such-feature', '-q'];
+    const r = await migdown(args);
+    expect(r.exitCode, r.all).toBe(4);
+    const log = /log: (\S+build\.log)/.exec(r.stderr)?.[1];
+    expect(log && existsSync(log), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(/^ {2}ERROR: unknown option --enable-no-such-feature$/m);
+    expect(existsSync(path.join(path.dirname(log!), '..', '..', 'builds', path.basename(path.dirname(log!)), 'qemu-system-x86_64'))).toBe(false);
+    const skip = await migdown([...args, '--bisect']);
+    expect(skip.exitCode).toBe(125);
+  }, 5 * 60_000);
+});
+
 /** A wrapper that runs the built QEMU with the dirty-log tracepoints into DIR/<pid>.log. */
 function tracingWrapper(binary: string, dir: string): string {
   const script = path.join(dir, 'qemu-traced');
