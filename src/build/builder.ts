@@ -169,10 +169,11 @@ async function resolveSource(spec: BuildSpec, cache: string, o: BuildOptions, ev
       materialize: async (dest) => {
         await mkdir(dest, { recursive: true });
         // A clean export: the user's work tree and index are never touched.
-        const archive = execa('git', ['-C', dir, 'archive', '--format=tar', treeId], { stdin: 'ignore', ...(o.signal && { cancelSignal: o.signal }) });
-        const untar = execa('tar', ['-x', '-C', dest], { ...(o.signal && { cancelSignal: o.signal }) });
-        archive.stdout?.pipe(untar.stdin!);
-        await Promise.all([archive, untar]);
+        // Streamed, never buffered: a QEMU tree is hundreds of MB.
+        const signal = o.signal ? { cancelSignal: o.signal } : {};
+        const r = await execa('git', ['-C', dir, 'archive', '--format=tar', treeId], { stdin: 'ignore', buffer: { stdout: false }, reject: false, ...signal })
+          .pipe('tar', ['-x', '-C', dest], { reject: false, ...signal });
+        if (r.exitCode !== 0) throw new UsageError(`exporting ${dir} at ${src.ref}: ${String(r.stderr).split('\n')[0]}`);
       },
     };
   }
