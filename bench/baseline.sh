@@ -86,7 +86,9 @@ for p in /usr/bin/setpriv /bin/setpriv; do
   if [[ -x $p ]]; then SETPRIV=("$p" --pdeathsig KILL --); break; fi
 done
 
-COMMON=(-nodefaults -no-user-config -display none -accel "$ACCEL" -m "${RAM_MB}M" -smp "$SMP")
+# The firmware migdown's --firmware auto picks where the QEMU has it (empty: QEMU's default SeaBIOS).
+BIOS=${BIOS-qboot.rom}
+COMMON=(-nodefaults -no-user-config -display none -accel "$ACCEL" -m "${RAM_MB}M" -smp "$SMP" ${BIOS:+-bios "$BIOS"})
 DST_ARGV=("${COMMON[@]}" -monitor "unix:$DIR/dst.monitor,server=on,wait=off")
 SRC_ARGV=("${COMMON[@]}" -monitor "unix:$DIR/src.monitor,server=on,wait=off")
 

@@ -4,7 +4,7 @@
 /** Exit codes, documented in `migdown --help` and the README. */
 export const EXIT = {
   ok: 0,
-  /** a migration failed, QEMU died, a gate tripped: the run itself went wrong */
+  /** a migration failed or QEMU died: the run itself went wrong (nothing to judge) */
   failure: 1,
   /** bad input: options, files, missing binaries; nothing was measured */
   usage: 2,

@@ -4,8 +4,8 @@
 #               RAM, set up a TSS, drop to ring 3;
 #   user_main   (ring 3) print the banner, touch RAM, print READY, calibrate the
 #               TSC, print TSC, then
-#   main_loop   (ring 3) forever: heartbeat byte every hb ms, dirty ws MiB at
-#               dirty MiB/s.
+#   main_loop   (ring 3) forever: heartbeat byte every hbus microseconds (each
+#               carrying a 7-bit sequence number), dirty ws MiB at dirty MiB/s.
 #
 # Why ring 3: on hardware KVM and on TCG it makes no difference, but some nested
 # "KVM" implementations (software/shadow-paging ones such as PVM) emulate guest
@@ -43,7 +43,7 @@
         .set CAL_MS,       50               # TSC calibration window
         .set CAL_LATCH,    PIT_HZ * CAL_MS / 1000
 
-        .set HEARTBEAT,    '.'
+        .set HEARTBEAT,    0x80             # | 7-bit sequence number (protocol 2)
         .set DIRTY_BATCH,  64               # pages dirtied before re-reading the TSC
         .set CATCHUP_MS,   10               # dirtying further behind than this resyncs
 
@@ -63,7 +63,7 @@
 touch_mode:     .quad TOUCH_READ
 dirty_mibs:     .quad 0                     # MiB/s to dirty; 0 = idle
 ws_mib:         .quad 64                    # working set, MiB
-hb_ms:          .quad 1                     # heartbeat period, ms; 0 = no heartbeats
+hb_us:          .quad 1000                  # heartbeat period, us; 0 = no heartbeats
 stats_ms:       .quad 0                     # STATS line period, ms; 0 = never
 
 idt_ptr:        .word 32 * 16 - 1
@@ -93,6 +93,7 @@ stats_deadline: .skip 8
 dirtied:        .skip 8                     # pages written by the dirtying loop, ever
 dirty_resyncs:  .skip 8                     # times the dirty schedule was reset
 hb_resyncs:     .skip 8                     # times the heartbeat schedule was reset
+hb_seq:         .skip 8                     # beats sent, ever (the low 7 bits go out)
         .balign 16
 idt:            .skip 32 * 16
 tss:            .skip 104                   # RSP0: the stack for exceptions from ring 3
@@ -108,6 +109,7 @@ key_touch:      .asciz "touch="
 key_dirty:      .asciz "dirty="
 key_ws:         .asciz "ws="
 key_hb:         .asciz "hb="
+key_hbus:       .asciz "hbus="
 key_stats:      .asciz "stats="
 name_none:      .asciz "none"
 name_read:      .asciz "read"
@@ -115,10 +117,10 @@ name_write:     .asciz "write"
         .balign 4
 touch_names:    .long name_none, name_read, name_write
 
-msg_banner:     .asciz "MIGDOWN-GUEST 1 touch="
+msg_banner:     .asciz "MIGDOWN-GUEST 2 touch="
 msg_dirty:      .asciz " dirty="
 msg_ws:         .asciz " ws="
-msg_hb:         .asciz " hb="
+msg_hb:         .asciz " hbus="
 msg_stats_key:  .asciz " stats="
 msg_ram:        .asciz " ram="
 msg_ready:      .asciz "READY "
@@ -315,11 +317,18 @@ parse_cmdline:
         call    parse_dec
         mov     %rax, ws_mib
         jmp     .Lpc_skip
-4:      mov     $key_hb, %edi
+4:      mov     $key_hb, %edi              # hb=<ms>
+        call    skip_prefix
+        jc      6f
+        call    parse_dec
+        imul    $1000, %rax, %rax
+        mov     %rax, hb_us
+        jmp     .Lpc_skip
+6:      mov     $key_hbus, %edi            # hbus=<us>: sub-millisecond periods
         call    skip_prefix
         jc      5f
         call    parse_dec
-        mov     %rax, hb_ms
+        mov     %rax, hb_us
         jmp     .Lpc_skip
 5:      mov     $key_stats, %edi
         call    skip_prefix
@@ -505,7 +514,7 @@ print_banner:
         call    putdec
         mov     $msg_hb, %esi
         call    puts
-        mov     hb_ms, %rax
+        mov     hb_us, %rax
         call    putdec
         mov     $msg_stats_key, %esi
         call    puts
@@ -607,8 +616,12 @@ calibrate_tsc:
 # point because it is rarely an integer number of cycles.
 run:
         mov     tsc_khz, %rcx
-        mov     hb_ms, %r13
-        imul    %rcx, %r13
+        mov     hb_us, %rax                 # period in cycles = us * kHz / 1000
+        imul    %rcx, %rax
+        xor     %edx, %edx
+        mov     $1000, %r13d
+        div     %r13
+        mov     %rax, %r13
         lea     (%r13,%r13), %r9
 
         xor     %r10d, %r10d
@@ -664,9 +677,12 @@ main_loop:
         in      %dx, %al
         test    $LSR_THRE, %al
         jz      .Lstats                     # UART still busy (host slow): next lap
-        mov     $HEARTBEAT, %al
+        mov     hb_seq, %al                 # the beat carries its sequence number,
+        and     $0x7F, %al                  # so a lost or merged beat shows on the host
+        or      $HEARTBEAT, %al
         mov     $COM1, %dx
         out     %al, %dx
+        incq    hb_seq
         add     %r13, %r12
         mov     %r8, %rax
         sub     %r12, %rax                  # how far behind the next deadline is

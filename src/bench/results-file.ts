@@ -7,6 +7,13 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ResultLine, RunHeader, TrialRecord } from './types.js';
 
+/**
+ * The results format, written as `schemaVersion` in every header. It changes only when a field
+ * is removed, renamed or changes meaning; new fields may appear without it (readers ignore what
+ * they do not know). Files without it are migdown 0.1's, which is version 1 without the field.
+ */
+export const RESULTS_SCHEMA_VERSION = 1;
+
 export function defaultResultsPath(now = new Date()): string {
   const stamp = now.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
   return path.join('migdown-results', `${stamp}.jsonl`);

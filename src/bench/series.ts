@@ -5,6 +5,8 @@ import { Interrupted } from '../errors.js';
 import type { ResultsWriter } from './results-file.js';
 import { removeStaleRunDirs } from '../util/rundir.js';
 import { runTrial, type TrialConfig, type TrialContext } from './trial.js';
+import { sampleNoise } from './host-noise-read.js';
+import { trialNoise } from './host-noise.js';
 import type { TrialRecord } from './types.js';
 
 export interface PlannedTrial {
@@ -34,6 +36,8 @@ export async function runSeries(
   for (const [i, p] of plan.entries()) {
     if (signal.aborted) throw signal.reason instanceof Interrupted ? signal.reason : new Interrupted('SIGINT');
     hooks.onTrialStart?.(p, i + 1, plan.length);
+    // Sampled around the trial, when none of migdown's own QEMUs is running.
+    const before = await sampleNoise();
     const record = await runTrial(p.config, {
       runId,
       variant: p.variant,
@@ -46,6 +50,7 @@ export async function runSeries(
     });
     // A trial cut short by the signal measured nothing; one that finished before it did.
     if (signal.aborted && record.status !== 'completed') break;
+    record.noise = trialNoise(before, await sampleNoise());
     writer.append(record);
     done.push(record);
     hooks.onTrialDone?.(record, i + 1, plan.length);

@@ -15,10 +15,15 @@ import { chooseDialect, helpCommands, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
-import { startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
+import { listeningUri, startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
+import { firmwareArgs, trialFirmware, type Firmware } from '../qemu/firmware.js';
+import { readQemuHugePages } from '../qemu/host-facts.js';
+import { probeTracePlan } from '../qemu/features.js';
 import { computeBreakdown, traceArgs, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { freeLoopbackPort } from '../util/net.js';
 import { makeRunDir } from '../util/rundir.js';
+import { PhaseClock } from './phases.js';
+import { clockAgreement } from './clock-agreement.js';
 import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
 
 export interface TrialConfig {
@@ -47,6 +52,8 @@ export interface TrialConfig {
   trace?: boolean;
   /** The destination on another host, reached over SSH (--dest-host); absent: this host. */
   remote?: RemoteDestination;
+  /** the firmware both sides boot; absent: QEMU's default (SeaBIOS) */
+  firmware?: Firmware;
   /** Makes the guest workload of one trial; absent: a VM with no OS (firmware only). */
   guest?: () => GuestDriver;
 }
@@ -116,6 +123,7 @@ export function qemuArgv(cfg: TrialConfig, dialect: Dialect, monitorPath: string
     String(cfg.smp),
     '-monitor',
     `unix:${monitorPath},${dialect.serverFlags}`,
+    ...firmwareArgs(cfg.firmware, cfg.extraArgs),
     ...extra,
     ...cfg.extraArgs,
   ];
@@ -144,6 +152,8 @@ function exitExplanation(proc: QemuProcess): string {
 export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<TrialRecord> {
   const t0 = performance.now();
   const at = () => Math.round((performance.now() - t0) * 10) / 10;
+  const phases = new PhaseClock();
+  phases.enter('boot');
   const startedAt = new Date().toISOString();
   const monitor: MonitorExchange[] = [];
   const samples: ProgressSample[] = [];
@@ -163,18 +173,20 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   const remote = cfg.remote;
   const remotePaths = remote && { dir: remote.dir, trial: path.basename(runDir) };
   const incomingUri = remote ? remote.endpoints.incoming : `tcp:127.0.0.1:${port}`;
-  const migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
+  let migrateUri = remote ? remote.endpoints.migrate : `tcp:127.0.0.1:${port}`;
   const dstDialect = remote ? chooseDialect(remote.qemu.versionLine) : dialect;
+  // The checkpoints where the binary has them, else the older events (src/trace/breakdown.ts).
+  const traceEvents = cfg.trace ? (await probeTracePlan(cfg.qemu)).events : [];
   const destinationArgv = [
     ...qemuArgv(cfg, dstDialect, dstMonPath, [
       ...(guestDriver?.qemuArgs('destination', runDir, remotePaths) ?? []),
       // Trace logs stay local only: a remote breakdown would need clocks we cannot compare.
-      ...(cfg.trace && !remote ? traceArgs(dstTrace) : []),
+      ...(cfg.trace && !remote ? traceArgs(dstTrace, traceEvents) : []),
     ]),
     '-incoming',
     deferIncoming ? 'defer' : incomingUri,
   ];
-  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace) : [])]);
+  const sourceArgv = qemuArgv(cfg, dialect, srcMonPath, [...(guestDriver?.qemuArgs('source', runDir) ?? []), ...(cfg.trace ? traceArgs(srcTrace, traceEvents) : [])]);
 
   let dst: QemuProcess | undefined;
   let src: QemuProcess | undefined;
@@ -187,6 +199,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
   let destinationStatus: string | undefined;
   let guest: GuestObservation | undefined;
   let breakdown: DowntimeBreakdown | undefined;
+  let hugePages: TrialRecord['hugePages'];
 
   const send = async (side: 'source' | 'destination', mon: HmpClient, command: string, timeoutMs?: number) => {
     try {
@@ -229,9 +242,12 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     dialect = chooseDialect(cfg.qemu.versionLine, help);
 
     if (guestDriver) {
+      phases.enter('ready');
       ctx.onPhase?.('waiting for the guest');
       await guestDriver.waitReady(runDir, src, ctx.signal);
     }
+
+    phases.enter('configure');
 
     for (const [side, mon] of [['destination', dstMon], ['source', srcMon]] as const) {
       if (side === 'destination' && !deferIncoming) continue;
@@ -243,12 +259,20 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       for (const [name, value] of params) await send(side, mon, `migrate_set_parameter ${name} ${value}`);
     }
     if (deferIncoming) await send('destination', dstMon, `migrate_incoming ${incomingUri}`);
+    if (remote && remote.endpoints.port === 0) {
+      // The destination's kernel chose this trial's port: ask the destination which.
+      const uri = listeningUri(await send('destination', dstMon, 'info migrate'), remote.endpoints);
+      if (!uri) throw new Error(`the destination QEMU does not say which port it listens on for ${incomingUri}`);
+      migrateUri = uri;
+    }
     if (guestDriver?.beforeMigrate) {
       ctx.onPhase?.('measuring the guest');
       await guestDriver.beforeMigrate(srcMon, (command, reply) => monitor.push({ side: 'source', command, reply, atMs: at() }), helpCommands(help));
     }
 
+    phases.enter('migrate');
     ctx.onPhase?.('migrating');
+    hugePages = await hugePagesNow(src, remote ? undefined : dst);
     await send('source', srcMon, `migrate -d ${migrateUri}`);
     const deadline = performance.now() + cfg.timeoutMs;
     let postcopyStarted = false;
@@ -282,6 +306,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       await sleep(cfg.pollMs);
     }
     monitor.push({ side: 'source', command: 'info migrate', reply: rawInfo ?? '', atMs: at() });
+    phases.enter('verify');
 
     if (status !== 'timeout' && status !== 'failed' && info?.status) {
       status = info.status as TrialStatus;
@@ -319,6 +344,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     if (src?.exitInfo && src.exitInfo.code !== 0) reason = exitExplanation(src);
     else if (dst?.exitInfo && dst.exitInfo.code !== 0 && !info) reason = exitExplanation(dst);
   } finally {
+    phases.enter('stop');
     ctx.onPhase?.('stopping QEMU');
     guestDriver?.close();
     await Promise.all([src && stopQemu(src, srcMon), dst && stopQemu(dst, dstMon)]);
@@ -329,6 +355,7 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     }
     await rm(runDir, { recursive: true, force: true });
   }
+  const phaseMs = phases.finish();
 
   return {
     kind: 'trial',
@@ -342,15 +369,32 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
     accel: cfg.accel,
     startedAt,
     wallMs: Math.round(performance.now() - t0),
+    phaseMs,
     ...(info && { info }),
     ...(rawInfo !== undefined && { rawInfo }),
     ...(destinationStatus !== undefined && { destinationStatus }),
     ...(guest && { guest }),
     ...(breakdown && { breakdown }),
+    ...(hugePages && { hugePages }),
+    ...withClocks(guest, breakdown),
     samples,
     monitor,
     sourceArgv: [cfg.qemu.path, ...sourceArgv],
     destinationArgv: remote && dst && 'remoteArgv' in dst ? [remote.qemu.path, ...(dst.remoteArgv as string[])] : [cfg.qemu.path, ...destinationArgv],
     qemu: cfg.qemu,
+    ...(cfg.firmware && { firmware: trialFirmware(cfg.firmware, cfg.qemu.path, cfg.extraArgs) }),
   };
+}
+
+/** Both measures of the pause side by side, where the trial has the heartbeats and the trace. */
+function withClocks(guest: GuestObservation | undefined, breakdown: DowntimeBreakdown | undefined): Pick<TrialRecord, 'clocks'> {
+  const clocks = clockAgreement(guest, breakdown);
+  return clocks ? { clocks } : {};
+}
+
+/** Each local QEMU's AnonHugePages at the moment of migrating (THP decides what KVM must split). */
+async function hugePagesNow(src: QemuProcess, dst: QemuProcess | undefined): Promise<TrialRecord['hugePages']> {
+  const [source, destination] = await Promise.all([readQemuHugePages(src.pid), readQemuHugePages(dst?.pid)]);
+  if (!source && !destination) return undefined;
+  return { ...(source && { source }), ...(destination && { destination }) };
 }

@@ -8,20 +8,24 @@ import { EXIT, Interrupted, UsageError } from '../errors.js';
 import { defaultResultsPath, readResults, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
-import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/compare-mail.js';
 import { FORMATS, type Format } from '../render/results.js';
+import { terminalSafe } from '../render/sanitize.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
 import { checkGates, addGateOptions, bisectExit, type RawGateOptions } from './gates.js';
 import { BUILD_SPEC_HELP, resolveQemuSpec } from './build.js';
+import { firmwareFor, firmwareSummary } from './firmware.js';
+import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote } from './remote-setup.js';
 import { pointKey } from '../bench/sweep.js';
 import { addVmOptions, parseParams, type RawVmOptions } from './vm-options.js';
+import { plural } from '../util/plural.js';
+import { assertResumeMatches, continueCommandLine } from './resume.js';
 
 export const ORDERS = ['alternate', 'shuffle'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -115,23 +119,22 @@ interface Variant {
 }
 
 export async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
-  let opts = cli;
+  const opts = cli;
+  const typed = structuredClone(cli); // before --scenario fills in: what to retype to continue
   let previous: { header: RunHeader; trials: TrialRecord[] } | undefined;
+  let recorded: unknown;
   let outFile = cli.out ?? defaultResultsPath();
   if (cli.resume) {
     const content = await readResults(cli.resume);
     const header = content.headers.find((h) => h.command === 'compare');
     if (!header) throw new UsageError(`--resume: ${cli.resume} holds no compare run`);
-    const recorded = header.config['options'] as RawCompareOptions | undefined;
-    if (!recorded) throw new UsageError(`--resume: ${cli.resume} does not record its options`);
-    // The file's options define the experiment; only presentation comes from this command line.
-    opts = { ...recorded, format: cli.format, quiet: cli.quiet, json: cli.json, resume: cli.resume } as RawCompareOptions;
-    if (cli.maxDowntime !== undefined) opts.maxDowntime = cli.maxDowntime;
-    if (cli.failIfRegression !== undefined) opts.failIfRegression = cli.failIfRegression;
+    recorded = header.config['options'];
     previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
     outFile = cli.resume;
   }
   const prepared = await prepare(self, opts, 'compare', ctx.env);
+  // The file's options are never run: this command line's must be the same (src/commands/resume.ts).
+  if (previous) assertResumeMatches(self, outFile, recorded, opts as unknown as Record<string, unknown>);
   const { scenario, points } = prepared;
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
@@ -141,10 +144,21 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
   const seed = opts.seed !== undefined ? parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 31);
   if (opts.labelA === opts.labelB) throw new UsageError(`--label-a and --label-b are both "${opts.labelA}"; the table needs two names`);
   checkGates(opts); // validate gate values before anything runs
+  // A build spec is built (or found in the cache) first, A then B: B then reuses A's objects.
+  const binaryA = await resolveQemuSpec(opts.qemuA, ctx, opts.quiet);
+  const binaryB = await resolveQemuSpec(opts.qemuB, ctx, opts.quiet);
+  // Both binaries at once; A's error first when both are bad.
+  const probed = await Promise.allSettled([
+    probeQemuAhead(binaryA, '--qemu-a', [...vm.extraArgs, ...opts.aArg]),
+    probeQemuAhead(binaryB, '--qemu-b', [...vm.extraArgs, ...opts.bArg]),
+  ]);
+  const [qemuA, qemuB] = probed.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }) as [QemuFacts, QemuFacts];
   const variants: Variant[] = [
-    // A build spec is built (or found in the cache) first, A then B: B then reuses A's objects.
-    { label: opts.labelA, qemu: await probeQemu(await resolveQemuSpec(opts.qemuA, ctx, opts.quiet), '--qemu-a'), extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
-    { label: opts.labelB, qemu: await probeQemu(await resolveQemuSpec(opts.qemuB, ctx, opts.quiet), '--qemu-b'), extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
+    { label: opts.labelA, qemu: qemuA, extraArgs: opts.aArg, params: parseParams('--a-param', opts.aParam) },
+    { label: opts.labelB, qemu: qemuB, extraArgs: opts.bArg, params: parseParams('--b-param', opts.bParam) },
   ];
   if (previous) {
     previous.header.variants.forEach((pv, i) => {
@@ -163,6 +177,8 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
   // Both variants traced or neither: a phase table with one side missing compares nothing.
   const traced = await Promise.all(variants.map((v) => probeTracepoints(v.qemu)));
   const trace = opts.breakdown !== false && !opts.destHost && traced.every(Boolean);
+  // A file from before --firmware ran SeaBIOS: a resumed compare must not switch mid-way.
+  const firmware = await firmwareFor(previous && opts.firmware === undefined ? { ...opts, firmware: 'seabios' } : opts, vm, variants.map((v) => v.qemu));
   const remoteSetup = await setupRemote(opts, vm);
 
   let say = (line: string) => {
@@ -182,6 +198,7 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
       prepared,
       trace,
       {
+        firmware,
         warmup,
         order: opts.order,
         seed,
@@ -210,15 +227,15 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
         index: p.index,
         warmup: p.warmup,
         ...(swept && { point: point.label }),
-        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
+        config: trialConfigFor(pvm, v.qemu, { extraArgs: v.extraArgs, params: v.params, trace, firmware, ...(remoteSetup && { remote: remoteSetup.remote }) }),
       };
     });
   });
 
   say(
-    `migdown: ${previous ? `resuming ${outFile}: ${plan.length} trials to go` : `${plan.length} trials`} ` +
+    `migdown: ${previous ? `resuming ${outFile}: ${plural(plan.length, 'trial')} to go` : plural(plan.length, 'trial')} ` +
       `(${warmup} warm-up + ${vm.runs} measured per variant${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
-      `${header.config['ram']} VM, ${vm.accel.toUpperCase()}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+      `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];
@@ -237,7 +254,8 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
   } catch (err) {
     progress.stop();
     if (err instanceof Interrupted) {
-      ctx.stderr.write(`migdown: interrupted; ${trials.length - had.length} trials of this session are in ${outFile}; continue with: migdown compare --resume ${outFile}\n`);
+      const again = continueCommandLine(self, outFile, typed as unknown as Record<string, unknown>);
+      ctx.stderr.write(`migdown: interrupted; ${plural(trials.length - had.length, 'trial')} of this session are in ${outFile}; continue with: ${again}\n`);
     }
     throw err;
   } finally {

@@ -2,13 +2,17 @@
 // Each line is one fact with ok / note / problem; problems make the exit code 1.
 
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { Command } from 'commander';
 import { EXIT } from '../errors.js';
-import { probeDirtyRing, probeFeatures, probeTracepoints } from '../qemu/features.js';
+import { probeDirtyRing, probeFeatures, probeTracePlan } from '../qemu/features.js';
 import { hostFacts, probeKvm, probeQemu } from '../qemu/probe.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { formatBytes } from '../util/units.js';
+import { readHostNoise, sampleNoise } from '../bench/host-noise-read.js';
+import { trialNoise } from '../bench/host-noise.js';
+import { hostNoiseFigures, noiseReasons, noiseWarning, noiseNumber } from '../stats/noise.js';
 import type { CommandContext } from './context.js';
 
 type Level = 'ok' | 'note' | 'problem';
@@ -29,8 +33,18 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     ctx.stdout.write(`${mark} ${what}: ${detail}\n`);
   };
 
+  // Steal and others' CPU are measured over the whole check (at least a second): it runs QEMU
+  // briefly, which counts as migdown's own.
+  const noiseStart = await sampleNoise();
+  const noiseWindow = sleep(1000);
   const host = await hostFacts();
   say('ok', 'host', `${host.cpuModel}, ${host.cpus} CPUs, ${formatBytes(host.memBytes)} (${formatBytes(os.freemem())} free), ${host.kernel}`);
+  const k = host.kvm;
+  if (k) {
+    say('ok', 'KVM module', k.vendorModule ?? 'none loaded');
+    say('ok', 'KVM MMU', k.tdpMmu === undefined ? 'tdp_mmu not reported by this kernel' : `tdp_mmu=${k.tdpMmu}${k.tdpMmu === 'N' ? ' (shadow paging)' : ''}, eager_page_split=${k.eagerPageSplit ?? '?'}`);
+    say('ok', 'transparent huge pages', `enabled=${k.thpEnabled ?? '?'}, defrag=${k.thpDefrag ?? '?'} (each QEMU's AnonHugePages is recorded when it migrates)`);
+  }
   const kvm = await probeKvm();
   say(kvm.usable ? 'ok' : 'note', 'KVM', kvm.usable ? kvm.reason : `${kvm.reason}; runs will use TCG, whose downtimes are not KVM downtimes`);
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
@@ -60,11 +74,37 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     'calc_dirty_rate',
     f.commands.has('calc_dirty_rate') ? "the guest's dirty rate is measured" : 'not in this QEMU: requested dirty rates are not measured',
   );
-  const traced = await probeTracepoints(qemu);
-  say(traced ? 'ok' : 'note', 'downtime tracepoints', traced ? 'pause breakdown available' : 'not in this QEMU (10.0 or later has them): no pause breakdown');
+  const plan = await probeTracePlan(qemu);
+  say(
+    plan.mode === 'checkpoints' ? 'ok' : 'note',
+    'downtime tracepoints',
+    plan.mode === 'checkpoints'
+      ? 'pause breakdown available'
+      : plan.mode === 'legacy'
+        ? `no checkpoints (8.2 or later has them): no phase breakdown; whether dirty logging stopped inside the pause comes from ${plan.events.join(', ')}`
+        : 'not in this QEMU (8.2 or later has them): no pause breakdown',
+  );
   if (kvm.usable) {
     const ring = await probeDirtyRing(qemu);
     say(ring.ok ? 'ok' : 'note', 'KVM dirty ring', ring.ok ? 'available' : ring.reason);
   }
+  await noiseWindow;
+  const window = trialNoise(noiseStart, await sampleNoise());
+  const facts = await readHostNoise();
+  const figures = hostNoiseFigures(facts, {
+    ...(window.stealPct !== undefined && { stealPct: window.stealPct }),
+    ...(window.othersCpus !== undefined && { othersCpus: window.othersCpus }),
+  });
+  const warning = noiseWarning(noiseReasons(figures));
+  const measured = [
+    `load ${facts.loadAvg.map(noiseNumber).join(' ')} on ${facts.cpus} CPUs`,
+    `${facts.otherQemus.length} other QEMU${facts.otherQemus.length === 1 ? '' : 's'}`,
+    ...(window.othersCpus !== undefined ? [`others used ${noiseNumber(window.othersCpus)} CPU`] : []),
+    ...(window.stealPct !== undefined ? [`steal ${noiseNumber(window.stealPct)}%`] : []),
+    `governor ${facts.governors?.join('/') ?? 'none (no cpufreq)'}`,
+    `SMT ${facts.smt ?? 'unknown'}`,
+  ].join(', ');
+  say(warning ? 'note' : 'ok', 'host noise', warning ?? measured);
+  if (warning) ctx.stdout.write(`        (${measured})\n`);
   return problems ? EXIT.failure : EXIT.ok;
 }

@@ -16,8 +16,9 @@ export interface RawGateOptions {
   failIfRegression?: string;
 }
 
-export function addGateOptions(cmd: Command, { regression = true } = {}): Command {
-  addBisectOption(cmd);
+/** The gates; --bisect too unless the command measures nothing (report: nothing to skip). */
+export function addGateOptions(cmd: Command, { regression = true, bisect = true } = {}): Command {
+  if (bisect) addBisectOption(cmd);
   cmd.option('--max-downtime <ms>', 'exit 3 if the median QEMU downtime is above this many ms');
   if (regression) {
     cmd.option('--fail-if-regression <pct>', "exit 3 if B's median downtime is worse than A's by more than PCT % and the difference is significant");

@@ -4,11 +4,14 @@
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import { writeArtifacts } from '../render/artifacts.js';
-import { renderResults, type Format } from '../render/results.js';
+import { terminalColumns } from '../render/fit.js';
+import { noiseNotes, renderResults, type Format } from '../render/results.js';
 import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
 import { expandSweep, type SweepPoint } from '../bench/sweep.js';
 import type { QemuFacts, RunHeader, TrialRecord } from '../bench/types.js';
 import { hostFacts, probeKvm } from '../qemu/probe.js';
+import { RESULTS_SCHEMA_VERSION } from '../bench/results-file.js';
+import { readHostNoise } from '../bench/host-noise-read.js';
 import { createProgress, loadLiveDisplay, progressEnabled, type Progress } from '../render/progress.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
@@ -106,11 +109,13 @@ export async function experimentHeader(
   const swept = points.length > 1;
   return {
     kind: 'header',
+    schemaVersion: RESULTS_SCHEMA_VERSION,
     runId,
     command,
     migdownVersion: MIGDOWN_VERSION,
     createdAt: new Date().toISOString(),
     host: await hostFacts(),
+    hostNoise: await readHostNoise(),
     accel: vm.accel,
     ...(vm.accelNote && { accelNote: vm.accelNote }),
     config: {
@@ -190,7 +195,8 @@ export async function finishExperiment(
   outFile: string,
   say: (line: string) => void,
 ): Promise<number> {
-  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, {}, { resultsFile: outFile })}\n`);
+  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) }, { resultsFile: outFile })}\n`);
+  for (const note of noiseNotes(format, header, trials)) ctx.stderr.write(`migdown: ${note}\n`);
   if (format !== 'json') say(`results: ${outFile}`);
   for (const line of await writeArtifacts(header, trials, opts)) say(line);
   const measured = trials.filter((t) => !t.warmup);

@@ -8,7 +8,7 @@ import type { RemoteDestination } from '../bench/trial.js';
 import type { HostFacts, QemuFacts } from '../bench/types.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { assertRemoteReady } from '../remote/preflight.js';
-import { formatTarget, parseHostSpec, randomMigrationPort, runRemote, shQuote, type SshOptions } from '../remote/ssh.js';
+import { formatTarget, migrationEndpoints, parseHostSpec, randomMigrationPort, resolveTargetAddress, runRemote, shQuote, type SshOptions } from '../remote/ssh.js';
 import type { VmOptions } from './vm-options.js';
 
 export interface RawRemoteOptions {
@@ -31,6 +31,10 @@ export async function setupRemote(raw: RawRemoteOptions, vm: VmOptions): Promise
     throw new UsageError('--guest image cannot be used with --dest-host: the destination would need the image on shared storage');
   }
   const ssh: SshOptions = { extraOptions: raw.sshOption ?? [] };
+  // An ssh config alias is no DNS name: TCP goes where ssh itself would connect.
+  target.address = await resolveTargetAddress(target, ssh);
+  // Preflight probes one port; each trial then listens on a fresh one its kernel picks (0),
+  // unless the user fixed it (--port, or the port of --migrate-uri) for a firewall.
   const port = vm.port ?? randomMigrationPort();
   const pre = await assertRemoteReady(target, {
     ...ssh,
@@ -54,7 +58,7 @@ export async function setupRemote(raw: RawRemoteOptions, vm: VmOptions): Promise
     throw new UsageError(`--dest-host ${formatTarget(target)}: cannot set up a directory there: ${made.stderr.trim().split('\n').pop() ?? 'no reason given'}`);
   }
   return {
-    remote: { target, ssh, qemu: pre.facts.qemu, endpoints: pre.endpoints, dir },
+    remote: { target, ssh, qemu: pre.facts.qemu, endpoints: migrationEndpoints(target, vm.port ?? 0, raw.migrateUri), dir },
     facts: { target: formatTarget(target), host: pre.facts.host, qemu: pre.facts.qemu },
     cleanup: async () => {
       await runRemote(target, `rm -rf ${shQuote(dir)}`, { ...ssh, timeoutMs: 15_000 }).catch(() => undefined);

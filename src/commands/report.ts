@@ -1,45 +1,90 @@
 // `migdown report FILE.jsonl`: render a run or compare from its results file, running nothing.
+// `migdown report OLD.jsonl NEW.jsonl`: compare two stored runs, so CI can measure each build
+// once and compare later; both forms take the gates.
 
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import { readResults } from '../bench/results-file.js';
-import { FORMATS, renderResults, type Format } from '../render/results.js';
+import { combineRuns, relabel, type StoredRun } from '../bench/combine.js';
+import { noiseNotes, FORMATS, renderResults, type Format } from '../render/results.js';
 import { parsePositiveInt } from '../util/units.js';
 import { writeArtifacts } from '../render/artifacts.js';
 import type { CommandContext } from './context.js';
+import { terminalColumns } from '../render/fit.js';
+import { addGateOptions, checkGates, checkGatesPerPoint, type RawGateOptions } from './gates.js';
 
-interface RawReportOptions {
+interface RawReportOptions extends RawGateOptions {
   format: Format;
   html?: string;
   svg?: string;
   run?: string;
   seed?: string;
+  labelA?: string;
+  labelB?: string;
+  quiet?: boolean;
 }
 
 export function reportCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
-  return new Command('report')
-    .description('render a run or compare from its results file (nothing is run)')
+  const cmd = new Command('report')
+    .description('render a run or compare from its results file, or compare two stored runs (nothing is run)')
     .argument('<file>', 'results file written by run or compare (JSON lines)')
+    .argument('[new-file]', "a second results file: compare its run (B) with the first file's (A)")
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--run <id>', 'which run of the file, by run id (prefix), when it holds several (default: the last)')
     .option('--seed <n>', 'bootstrap seed (default: the one the run recorded)')
+    .option('--label-a <text>', 'name of variant A (with two files: default the first file name)')
+    .option('--label-b <text>', 'name of variant B (with two files: default the second file name)')
     .option('--html <file>', 'also write a self-contained HTML report (tables, charts, references, metadata)')
     .option('--svg <dir>', 'also write the charts as SVG files into this directory')
-    .action((file: string, opts: RawReportOptions) => setResult(report(file, opts, ctx)));
+    .option('-q, --quiet', 'no notes on stderr (gate failures are still printed)');
+  addGateOptions(cmd, { bisect: false }); // it measures nothing, so there is nothing for git bisect to skip
+  return cmd.action((file: string, newFile: string | undefined, opts: RawReportOptions) => setResult(report(file, newFile, opts, ctx)));
 }
 
-async function report(file: string, opts: RawReportOptions, ctx: CommandContext): Promise<number> {
+async function storedRun(file: string, runPrefix: string | undefined): Promise<{ run: StoredRun; skipped: string[] }> {
   const content = await readResults(file);
-  const header = opts.run ? content.headers.find((h) => h.runId.startsWith(opts.run!)) : content.headers.at(-1);
+  const header = runPrefix ? content.headers.find((h) => h.runId.startsWith(runPrefix)) : content.headers.at(-1);
   if (!header) {
-    throw new UsageError(opts.run ? `report: no run ${opts.run} in ${file}` : `report: ${file} has trials but no header line`);
+    throw new UsageError(runPrefix ? `report: no run ${runPrefix} in ${file}` : `report: ${file} has trials but no header line`);
   }
-  const trials = content.trials.filter((t) => t.runId === header.runId);
+  const skipped = content.skippedLines.length ? [`skipped unreadable lines ${content.skippedLines.join(', ')} of ${file}`] : [];
+  return { run: { file, header, trials: content.trials.filter((t) => t.runId === header.runId) }, skipped };
+}
+
+/** Default names for two files' runs: their base names, unless those are the same. */
+function fileLabels(a: string, b: string): [string, string] {
+  const name = (f: string) => path.basename(f).replace(/\.jsonl$/, '');
+  return name(a) === name(b) ? ['old', 'new'] : [name(a), name(b)];
+}
+
+async function report(file: string, newFile: string | undefined, opts: RawReportOptions, ctx: CommandContext): Promise<number> {
+  checkGates(opts); // validate the gate values before reading anything
   const seed = opts.seed === undefined ? undefined : parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 });
-  ctx.stdout.write(`${renderResults(opts.format, header, trials, ctx.chalk, seed === undefined ? {} : { seed })}\n`);
-  for (const line of await writeArtifacts(header, trials, opts, seed === undefined ? {} : { seed })) ctx.stderr.write(`migdown: ${line}\n`);
-  if (content.skippedLines.length) {
-    ctx.stderr.write(`migdown: skipped unreadable lines ${content.skippedLines.join(', ')} of ${file}\n`);
+  const notes: string[] = [];
+  const { run: first, skipped } = await storedRun(file, opts.run);
+  let { header, trials } = first;
+  notes.push(...skipped);
+  if (newFile !== undefined) {
+    // --run picks the run of the first file; the second file's is its last.
+    const { run: second, skipped: skippedB } = await storedRun(newFile, undefined);
+    notes.push(...skippedB);
+    const [a, b] = fileLabels(file, newFile);
+    const combined = combineRuns(first, second, [opts.labelA || a, opts.labelB || b]);
+    ({ header, trials } = combined);
+    notes.push(...combined.notes);
+  } else {
+    ({ header, trials } = relabel(header, trials, [opts.labelA, opts.labelB]));
+  }
+  const renderOpts = seed === undefined ? {} : { seed };
+  ctx.stdout.write(`${renderResults(opts.format, header, trials, ctx.chalk, { ...renderOpts, columns: terminalColumns(ctx.stdout, ctx.env) })}\n`);
+  notes.push(...(await writeArtifacts(header, trials, opts, renderOpts)));
+  notes.push(...noiseNotes(opts.format, header, trials));
+  if (!opts.quiet) for (const line of notes) ctx.stderr.write(`migdown: ${line}\n`);
+  const gate = checkGatesPerPoint(opts, header, trials);
+  if (gate) {
+    ctx.stderr.write(`migdown: ${gate}\n`);
+    return EXIT.gate;
   }
   return EXIT.ok;
 }

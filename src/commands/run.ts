@@ -7,18 +7,22 @@ import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { TrialConfig } from '../bench/trial.js';
 import type { QemuFacts, TrialRecord } from '../bench/types.js';
-import { probeQemu } from '../qemu/probe.js';
 import { probeTracepoints } from '../qemu/features.js';
+import type { Firmware } from '../qemu/firmware.js';
 import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../bench/trial.js';
 import { setupRemote } from './remote-setup.js';
 import { FORMATS, type Format } from '../render/results.js';
 import { renderRunTable } from '../render/run-table.js';
+import { terminalColumns } from '../render/fit.js';
 import type { CommandContext } from './context.js';
 import { addGateOptions, bisectExit, checkGates, type RawGateOptions } from './gates.js';
 import { BUILD_SPEC_HELP, resolveQemuSpec } from './build.js';
+import { firmwareFor, firmwareSummary } from './firmware.js';
+import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+import { plural } from '../util/plural.js';
 
 interface RawRunOptions extends RawVmOptions, RawGateOptions {
   qemu: string;
@@ -42,9 +46,10 @@ export interface VariantSettings {
   params?: Record<string, string>;
   trace?: boolean;
   remote?: RemoteDestination;
+  firmware?: Firmware;
 }
 
-export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [], params = {}, trace = false, remote }: VariantSettings = {}): TrialConfig {
+export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [], params = {}, trace = false, remote, firmware }: VariantSettings = {}): TrialConfig {
   const guest = guestFactory(vm.guest);
   return {
     trace,
@@ -64,6 +69,7 @@ export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [],
     pollMs: vm.pollMs,
     timeoutMs: vm.timeoutMs,
     ...(guest && { guest }),
+    ...(firmware && { firmware }),
   };
 }
 
@@ -73,7 +79,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   checkGates(opts);
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
-  const qemu = await probeQemu(await resolveQemuSpec(opts.qemu, ctx, opts.quiet));
+  const qemu = await probeQemuAhead(await resolveQemuSpec(opts.qemu, ctx, opts.quiet), '--qemu', vm.extraArgs);
   let say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };
@@ -86,6 +92,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   await checkMigrationSettings([qemu], vm);
   // The breakdown needs both trace logs on one clock: local destinations only.
   const trace = opts.breakdown !== false && !opts.destHost && (await probeTracepoints(qemu));
+  const firmware = await firmwareFor(opts, vm, [qemu]);
   const remoteSetup = await setupRemote(opts, vm);
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
   for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
@@ -94,11 +101,11 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   const outFile = opts.out ?? defaultResultsPath();
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
-  const header = await experimentHeader('run', runId, opts, prepared, trace, {}, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
+  const header = await experimentHeader('run', runId, opts, prepared, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
   writer.append(header);
   const total = points.length * vm.runs;
   say(
-    `migdown: ${total} migrations of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()})` +
+    `migdown: ${plural(total, 'migration')} of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)})` +
       `${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
@@ -108,7 +115,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       index: i + 1,
       warmup: false,
       ...(swept && { point: point.label }),
-      config: trialConfigFor(pvm, qemu, { trace, ...(remoteSetup && { remote: remoteSetup.remote }) }),
+      config: trialConfigFor(pvm, qemu, { trace, firmware, ...(remoteSetup && { remote: remoteSetup.remote }) }),
     })),
   );
 
@@ -129,8 +136,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     progress.stop();
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
-      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk)}\n`);
-      ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${total} trials; results in ${outFile}\n`);
+      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk, terminalColumns(ctx.stdout, ctx.env))}\n`);
+      ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${plural(total, 'trial')}; results in ${outFile}\n`);
     }
     throw err;
   } finally {

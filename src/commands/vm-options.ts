@@ -1,15 +1,18 @@
 // Options shared by `run` and `compare`: the seed's knobs, the accelerator, the output.
 // Commander gives strings; resolveVmOptions turns them into checked values or a UsageError.
 
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import type { Accel } from '../bench/types.js';
+import { FIRMWARE_CHOICES, type FirmwareChoice, type FirmwareRequest } from '../qemu/firmware.js';
 import { probeKvm } from '../qemu/probe.js';
 import { parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes } from '../util/units.js';
 import { portIsFree } from '../util/net.js';
+import { visible } from '../util/visible.js';
+import { hmpNameProblem, hmpValueProblem } from '../qemu/hmp-safe.js';
 
 export const ACCEL_CHOICES = ['auto', 'kvm', 'tcg'] as const;
 export const GUEST_CHOICES = ['builtin', 'none', 'image'] as const;
@@ -51,9 +54,17 @@ export interface RawVmOptions {
   readyPattern?: string;
   bootWait?: string;
   readyTimeout?: string;
+  firmware: FirmwareRequest;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** One of the choices, or a file (a path: it has a slash or an extension). */
+function parseFirmware(value: string): FirmwareRequest {
+  if ((FIRMWARE_CHOICES as readonly string[]).includes(value)) return value as FirmwareChoice;
+  if (/[/.]/.test(value)) return value;
+  throw new InvalidArgumentError(`Allowed choices are ${FIRMWARE_CHOICES.join(', ')}, or the path of a firmware file.`);
+}
 
 export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command {
   return cmd
@@ -71,6 +82,12 @@ export function addVmOptions(cmd: Command, { runsDefault = '5' } = {}): Command 
     .option('--no-breakdown', "don't record QEMU's downtime tracepoints (recorded where the QEMU has them)")
     .option('--scenario <name|file>', 'take defaults from a scenario (see migdown scenarios); flags override it')
     .addOption(new Option('--guest <kind>', "guest: migdown's built-in payload, none (firmware only) or your disk image").choices(GUEST_CHOICES).default('builtin'))
+    .addOption(
+      new Option('--firmware <name|path>', 'firmware of both QEMUs: auto = qboot where the QEMU has it (fast boot), else SeaBIOS; or a file for -bios')
+        .choices(FIRMWARE_CHOICES)
+        .argParser(parseFirmware)
+        .default('auto'),
+    )
     .addOption(new Option('--touch <mode>', 'how the built-in guest touches its RAM before migrating').choices(TOUCH_CHOICES).default('read'))
     .option('--dirty-rate <MiB/s>', 'MiB/s the built-in guest dirties while migrating, 0 = idle (a list sweeps: 0,64,256)', '0')
     .option('--working-set <MiB>', 'MiB of RAM the built-in guest dirties (default: 64, or one second of --dirty-rate if larger)')
@@ -176,16 +193,22 @@ async function resolveGuest(raw: RawVmOptions, ramBytes: number, accel: Accel): 
   if (workingSetMiB * 1024 ** 2 > ramBytes) {
     throw new UsageError(`--working-set: ${workingSetMiB} MiB is larger than the guest's RAM (${formatBytes(ramBytes)})`);
   }
-  if (!Number.isInteger(heartbeatMs)) throw new UsageError(`--heartbeat: ${heartbeatMs} is not a whole number of ms`);
+  // The guest counts its period in µs; below 0.1 ms the serial path cannot keep up (docs/measures.md).
+  if (Math.abs(heartbeatMs * 1000 - Math.round(heartbeatMs * 1000)) > 1e-6) throw new UsageError(`--heartbeat: ${heartbeatMs} is not a whole number of µs`);
+  if (heartbeatMs > 0 && heartbeatMs < 0.1) throw new UsageError(`--heartbeat: ${heartbeatMs} ms is below the shortest period, 0.1 ms`);
   return { kind, touch: raw.touch ?? 'read', dirtyRateMiBs, workingSetMiB, heartbeatMs, readyTimeoutMs };
 }
 
 export function parseParams(option: string, list: string[]): Record<string, string> {
   const params: Record<string, string> = {};
   for (const item of list) {
-    const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(item);
-    if (!m) throw new UsageError(`${option}: "${item}" is not NAME=VALUE (e.g. downtime-limit=300)`);
-    params[m[1]!] = m[2]!;
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${option}: "${visible(item, 80)}" is not NAME=VALUE (e.g. downtime-limit=300)`);
+    // Both go to the monitor: strict patterns, so no byte can edit the command line there.
+    const [name, value] = [item.slice(0, eq), item.slice(eq + 1)];
+    const problem = hmpNameProblem(name) ?? hmpValueProblem(value);
+    if (problem) throw new UsageError(`${option}: ${hmpNameProblem(name) ? problem : `${name}: ${problem}`}`);
+    params[name] = value;
   }
   return params;
 }

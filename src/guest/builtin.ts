@@ -12,7 +12,7 @@ import type { GuestDriver, RemotePaths } from '../bench/trial.js';
 import type { GuestObservation } from '../bench/types.js';
 import type { HmpClient } from '../qemu/hmp-client.js';
 import type { QemuProcess } from '../qemu/process.js';
-import { gapStats, heartbeatGaps, observedDowntime, parseBanner, SerialParser, type SerialEvent } from './heartbeat.js';
+import { beatContinuity, gapStats, heartbeatGaps, observedDowntime, parseBanner, seqDistance, SerialParser, type SerialEvent } from './heartbeat.js';
 import { SerialListener } from './serial-listener.js';
 
 export const GUEST_PAYLOAD = fileURLToPath(new URL('../../guest/migdown-guest.elf', import.meta.url));
@@ -26,7 +26,7 @@ export interface BuiltinGuestOptions {
   heartbeatMs: number;
   /** how long to wait for READY; touching 16 GiB under TCG takes a while */
   readyTimeoutMs: number;
-  /** heartbeats collected before migrating, to show the noise floor */
+  /** heartbeats collected before migrating, to show the noise floor (while the monitors are configured) */
   baselineMs: number;
   /** measure the dirty rate with calc_dirty_rate where the QEMU has it */
   measureDirtyRate: boolean;
@@ -40,14 +40,17 @@ class GuestNotReady extends Error {
 interface SideState {
   listener?: SerialListener;
   parser: SerialParser;
+  /** arrival times, ms */
   beats: number[];
+  /** the beats' sequence numbers (undefined for a protocol 1 payload), parallel to beats */
+  seqs: Array<number | undefined>;
   events: SerialEvent[];
 }
 
 export class BuiltinGuest implements GuestDriver {
   private sides: Record<'source' | 'destination', SideState> = {
-    source: { parser: new SerialParser(), beats: [], events: [] },
-    destination: { parser: new SerialParser(), beats: [], events: [] },
+    source: { parser: new SerialParser(), beats: [], seqs: [], events: [] },
+    destination: { parser: new SerialParser(), beats: [], seqs: [], events: [] },
   };
   private waiters = new Set<() => void>();
   private readyAt?: number;
@@ -55,6 +58,8 @@ export class BuiltinGuest implements GuestDriver {
   private startedAt = 0;
   private migrateStartedAt?: number;
   private baseline?: GuestObservation['baselineGapMs'];
+  /** the baseline being collected: it runs alongside the monitor setup, beforeMigrate waits for it */
+  private baselineDone?: Promise<void>;
   private measuredDirtyRate?: number;
   private notes: string[] = [];
 
@@ -66,7 +71,7 @@ export class BuiltinGuest implements GuestDriver {
 
   /** The -append line; the guest echoes what it took in its banner. */
   appendLine(): string {
-    return `touch=${this.opts.touch} dirty=${Math.round(this.opts.dirtyRateMiBs)} ws=${Math.round(this.opts.workingSetMiB)} hb=${Math.round(this.opts.heartbeatMs)}`;
+    return `touch=${this.opts.touch} dirty=${Math.round(this.opts.dirtyRateMiBs)} ws=${Math.round(this.opts.workingSetMiB)} hbus=${Math.round(this.opts.heartbeatMs * 1000)}`;
   }
 
   async prepare(runDir: string): Promise<void> {
@@ -76,8 +81,10 @@ export class BuiltinGuest implements GuestDriver {
       state.listener = await SerialListener.listen(path.join(runDir, `${side === 'source' ? 'src' : 'dst'}.serial`));
       state.listener.onChunk(({ data, at }) => {
         for (const ev of state.parser.feed(data, at)) {
-          if (ev.type === 'beat') state.beats.push(ev.at);
-          else state.events.push(ev);
+          if (ev.type === 'beat') {
+            state.beats.push(ev.at);
+            state.seqs.push(ev.seq);
+          } else state.events.push(ev);
         }
         for (const w of this.waiters) w();
       });
@@ -158,17 +165,22 @@ export class BuiltinGuest implements GuestDriver {
     const banner = src.events.map((e) => (e.type === 'text' ? parseBanner(e.line) : undefined)).find(Boolean);
     if (banner && this.opts.touch !== 'none' && banner.ramMiB === 0) this.notes.push('the guest found no RAM to touch');
     if (this.opts.heartbeatMs > 0) {
-      // Collect a baseline of heartbeat gaps while nothing migrates: the noise floor.
+      // The heartbeats start after the TSC calibration line.
       await this.until(() => Boolean(this.findEvent('source', 'tsc')), 5_000, source, signal);
+      // Collect a baseline of heartbeat gaps while nothing migrates (the noise floor), during
+      // the monitor commands that set up the migration rather than before them.
       const from = performance.now();
-      await this.until(() => performance.now() - from >= this.opts.baselineMs, this.opts.baselineMs + 1000, source, signal);
-      const beats = src.beats.filter((t) => t >= from);
-      const s = gapStats(heartbeatGaps(beats));
-      if (s.n > 0) this.baseline = { median: round(s.median), p99: round(s.p99), max: round(s.max), n: s.n };
+      this.baselineDone = this.until(() => performance.now() - from >= this.opts.baselineMs, this.opts.baselineMs + 1000, source, signal).then(() => {
+        const s = gapStats(heartbeatGaps(src.beats.filter((t) => t >= from)));
+        if (s.n > 0) this.baseline = { median: round(s.median), p99: round(s.p99), max: round(s.max), n: s.n };
+      });
+      // Awaited in beforeMigrate or finish; an abort surfaces there, not as an unhandled rejection.
+      this.baselineDone.catch(() => undefined);
     }
   }
 
   async beforeMigrate(monitor: HmpClient, record: (command: string, reply: string) => void, commands?: Set<string>): Promise<void> {
+    await this.baselineDone;
     if (this.opts.measureDirtyRate && this.opts.dirtyRateMiBs > 0) {
       if (commands && !commands.has('calc_dirty_rate')) {
         this.notes.push('this QEMU has no calc_dirty_rate; the dirty rate was not measured');
@@ -215,16 +227,45 @@ export class BuiltinGuest implements GuestDriver {
       ...(this.measuredDirtyRate !== undefined && { measuredDirtyRateMiBs: this.measuredDirtyRate }),
     };
     if (migrationCompleted && this.opts.heartbeatMs > 0) {
-      const gap = observedDowntime(
-        this.sides.source.beats.filter((t) => this.migrateStartedAt === undefined || t >= this.migrateStartedAt),
-        this.sides.destination.beats,
-      );
+      const src = this.sides.source;
+      const dst = this.sides.destination;
+      const from = src.beats.findIndex((t) => this.migrateStartedAt === undefined || t >= this.migrateStartedAt);
+      const gap = observedDowntime(from < 0 ? [] : src.beats.slice(from), dst.beats);
+      if (gap) obs.beats = this.beatAccount(from < 0 ? src.beats.length : from);
       if (gap && gap.gapMs >= 0) obs.observedDowntimeMs = round(gap.gapMs);
       else if (gap) this.notes.push('source and destination heartbeats overlap: guest-observed downtime not trustworthy for this trial');
       else this.notes.push('no heartbeat from the destination after the switchover');
     }
     if (this.notes.length) obs.note = this.notes.join('; ');
     return obs;
+  }
+
+  /**
+   * The beats' own account of the switchover: lost or merged beats on each side while
+   * migrating, and whether the destination's first beat follows the source's last one.
+   */
+  private beatAccount(from: number): NonNullable<GuestObservation['beats']> {
+    const src = this.sides.source;
+    const dst = this.sides.destination;
+    const side = (s: SideState, start: number) => beatContinuity(s.beats.slice(start).map((at, i) => ({ at, seq: s.seqs[start + i] })));
+    const lastSource = src.seqs.at(-1);
+    const firstDestination = dst.seqs[0];
+    const out: NonNullable<GuestObservation['beats']> = { source: side(src, from), destination: side(dst, 0) };
+    // Beats read in one chunk share an arrival time: more than one at either edge of the gap
+    // means the reader was late exactly there.
+    const lastAt = src.beats.at(-1);
+    const firstAt = dst.beats[0];
+    if (lastAt !== undefined) out.lastSourceChunkBeats = src.beats.filter((t) => t === lastAt).length;
+    if (firstAt !== undefined) out.firstDestinationChunkBeats = dst.beats.filter((t) => t === firstAt).length;
+    if (lastSource !== undefined && firstDestination !== undefined) {
+      out.lastSourceSeq = lastSource;
+      out.firstDestinationSeq = firstDestination;
+      out.unseenAcrossSwitchover = seqDistance(lastSource, firstDestination) - 1;
+      if (out.unseenAcrossSwitchover > 0) {
+        this.notes.push(`${out.unseenAcrossSwitchover} heartbeat(s) between the source's last and the destination's first were never seen`);
+      }
+    }
+    return out;
   }
 
   close(): void {

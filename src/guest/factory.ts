@@ -18,7 +18,8 @@ export function guestFactory(spec: GuestSpec): (() => GuestDriver) | undefined {
           workingSetMiB: spec.workingSetMiB,
           heartbeatMs: spec.heartbeatMs,
           readyTimeoutMs: spec.readyTimeoutMs,
-          baselineMs: 500,
+          // 100 gaps, collected while the monitors are configured (it was a fixed 500 ms).
+          baselineMs: Math.max(100, 100 * spec.heartbeatMs),
           measureDirtyRate: true,
         });
     case 'image':

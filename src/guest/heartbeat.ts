@@ -4,9 +4,12 @@
 // the timestamps of the heartbeats.
 //
 // Protocol summary: the guest writes whole lines ("READY <MiB>\n", "TSC <kHz>\n", a banner,
-// optional "STATS ...", "ERR ...", "PANIC ...") and, once running, single heartbeat bytes '.'.
-// No line ever starts with '.', and the guest never writes a heartbeat in the middle of a line,
-// so a '.' at the start of a line is a heartbeat and anything else starts a text line.
+// optional "STATS ...", "ERR ...", "PANIC ...") and, once running, single heartbeat bytes:
+// protocol 2 sends 0x80 | (sequence number mod 128), protocol 1 sent '.'. Lines are ASCII and
+// never start with '.', and the guest never writes a heartbeat in the middle of a line, so at
+// the start of a line a byte >= 0x80 (or '.') is a heartbeat and anything else starts a line.
+// The sequence number makes a lost beat (a jump by more than one) or beats read together (one
+// arrival time for several numbers) visible instead of silently widening a gap.
 //
 // Timestamps are arrival times of chunks, not emission times: beats that arrive in the same
 // chunk share one timestamp (their gaps read as 0 and the next gap as the sum). With a 1 ms
@@ -14,16 +17,20 @@
 
 import { max, median, quantile } from 'simple-statistics';
 
-/** The heartbeat byte the guest writes. */
+/** The heartbeat byte of protocol 1 (no sequence number). */
 export const HEARTBEAT_BYTE = 0x2e; // '.'
+/** Protocol 2: a heartbeat byte is this bit plus the beat's sequence number mod 128. */
+export const HEARTBEAT_SEQ_BIT = 0x80;
+/** Sequence numbers count modulo this. */
+export const HEARTBEAT_SEQ_MOD = 128;
 
 export type SerialEvent =
   /** the guest has touched its RAM; `mib` is how much it touched (0 for touch=none) */
   | { type: 'ready'; mib: number; at: number }
   /** the guest's TSC frequency as it calibrated it against the PIT */
   | { type: 'tsc'; khz: number; at: number }
-  /** one heartbeat */
-  | { type: 'beat'; at: number }
+  /** one heartbeat; `seq` (mod 128) from protocol 2 on */
+  | { type: 'beat'; at: number; seq?: number }
   /** any other line (banner, STATS, ERR, PANIC, ...) without its line terminator */
   | { type: 'text'; line: string; at: number };
 
@@ -45,6 +52,10 @@ export class SerialParser {
     const events: SerialEvent[] = [];
     for (const byte of chunk) {
       if (this.line.length === 0) {
+        if (byte >= HEARTBEAT_SEQ_BIT) {
+          events.push({ type: 'beat', at, seq: byte & (HEARTBEAT_SEQ_MOD - 1) });
+          continue;
+        }
         if (byte === HEARTBEAT_BYTE) {
           events.push({ type: 'beat', at });
           continue;
@@ -101,16 +112,20 @@ export interface GuestBanner {
   touch: 'none' | 'read' | 'write';
   dirtyMiBs: number;
   wsMiB: number;
+  /** heartbeat period, ms (protocol 2 reports µs: hbus=250 is 0.25) */
   hbMs: number;
   statsMs: number;
   /** usable RAM the guest found (memory map minus the payload), MiB */
   ramMiB: number;
 }
 
-/** Parse "MIGDOWN-GUEST 1 touch=read dirty=0 ws=64 hb=1 stats=0 ram=2047", else undefined. */
+/**
+ * Parse "MIGDOWN-GUEST 2 touch=read dirty=0 ws=64 hbus=1000 stats=0 ram=2047" (protocol 1
+ * said "hb=<ms>" instead of "hbus=<µs>"), else undefined.
+ */
 export function parseBanner(line: string): GuestBanner | undefined {
   const m =
-    /^MIGDOWN-GUEST (\d+) touch=(none|read|write) dirty=(\d+) ws=(\d+) hb=(\d+) stats=(\d+) ram=(\d+)$/.exec(
+    /^MIGDOWN-GUEST (\d+) touch=(none|read|write) dirty=(\d+) ws=(\d+) (hb|hbus)=(\d+) stats=(\d+) ram=(\d+)$/.exec(
       line,
     );
   if (!m) return undefined;
@@ -119,9 +134,9 @@ export function parseBanner(line: string): GuestBanner | undefined {
     touch: m[2] as GuestBanner['touch'],
     dirtyMiBs: Number(m[3]),
     wsMiB: Number(m[4]),
-    hbMs: Number(m[5]),
-    statsMs: Number(m[6]),
-    ramMiB: Number(m[7]),
+    hbMs: m[5] === 'hbus' ? Number(m[6]) / 1000 : Number(m[6]),
+    statsMs: Number(m[7]),
+    ramMiB: Number(m[8]),
   };
 }
 
@@ -183,6 +198,33 @@ export function observedDowntime(
   let firstDestBeat = Infinity;
   for (const t of destBeats) if (t < firstDestBeat) firstDestBeat = t;
   return { gapMs: firstDestBeat - lastSourceBeat, lastSourceBeat, firstDestBeat };
+}
+
+/** What the sequence numbers of a run of beats say (protocol 2; beats without one are skipped). */
+export interface BeatContinuity {
+  /** beats whose number is missing between two that arrived: lost on the way */
+  lost: number;
+  /** beats that arrived together with the one before (same arrival time): their gaps read 0 */
+  merged: number;
+}
+
+/** Lost and merged beats in one side's stream, from the numbers and arrival times. */
+export function beatContinuity(beats: ReadonlyArray<{ at: number; seq?: number }>): BeatContinuity {
+  let lost = 0;
+  let merged = 0;
+  for (let i = 1; i < beats.length; i++) {
+    const a = beats[i - 1]!;
+    const b = beats[i]!;
+    if (b.at === a.at) merged++;
+    if (a.seq !== undefined && b.seq !== undefined) lost += seqDistance(a.seq, b.seq) - 1;
+  }
+  return { lost, merged };
+}
+
+/** How many beats on from `a` to `b` (1 for consecutive beats), modulo 128; 128 for equal numbers. */
+export function seqDistance(a: number, b: number): number {
+  const d = (((b - a) % HEARTBEAT_SEQ_MOD) + HEARTBEAT_SEQ_MOD) % HEARTBEAT_SEQ_MOD;
+  return d === 0 ? HEARTBEAT_SEQ_MOD : d;
 }
 
 export interface GapStats {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { QemuFacts } from '../bench/types.js';
-import { hasDowntimeTracepoints } from '../trace/breakdown.js';
+import { tracePlanOf, type TracePlan } from '../trace/breakdown.js';
 import { chooseDialect, helpCommands } from './dialect.js';
 import { HmpClient } from './hmp-client.js';
 import { spawnQemu, stopQemu } from './process.js';
@@ -78,18 +78,26 @@ export async function probeDirtyRing(qemu: QemuFacts, size = 4096): Promise<{ ok
   return { ok: true, reason: 'KVM accepted dirty-ring-size' };
 }
 
-const traceCache = new Map<string, Promise<boolean>>();
+const traceCache = new Map<string, Promise<TracePlan>>();
 
-/** Whether `-trace help` lists the downtime checkpoints (QEMU 10.0 and later, log backend). */
-export function probeTracepoints(qemu: QemuFacts): Promise<boolean> {
-  const key = `${qemu.path}:${qemu.sha256 ?? ''}`;
+/**
+ * What to trace, from `-trace help`: the downtime checkpoints (QEMU 8.2 and later, log
+ * backend) for the full breakdown, or the older run-state and KVM slot events for the
+ * dirty-log question alone.
+ */
+export function probeTracePlan(qemu: Pick<QemuFacts, 'path'>): Promise<TracePlan> {
+  // By path alone: it is asked while --version still runs (src/commands/probes.ts).
+  const key = qemu.path;
   let p = traceCache.get(key);
   if (!p) {
     // 5.2 prints the list on stderr, later releases on stdout: read both.
-    p = execa(qemu.path, ['-trace', 'help'], { reject: false, all: true, timeout: 15_000, stdin: 'ignore' }).then((r) =>
-      hasDowntimeTracepoints(String(r.all ?? '')),
-    );
+    p = execa(qemu.path, ['-trace', 'help'], { reject: false, all: true, timeout: 15_000, stdin: 'ignore' }).then((r) => tracePlanOf(String(r.all ?? '')));
     traceCache.set(key, p);
   }
   return p;
+}
+
+/** Whether tracing this QEMU tells anything: a breakdown, or at least the dirty-log stop. */
+export async function probeTracepoints(qemu: Pick<QemuFacts, 'path'>): Promise<boolean> {
+  return (await probeTracePlan(qemu)).mode !== 'none';
 }

@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyReply, extractReply, greetingComplete, replyComplete } from './hmp-framing.js';
+import { hmpLineProblem } from './hmp-safe.js';
 
 export class HmpError extends Error {
   override name = 'HmpError';
@@ -28,6 +29,11 @@ export class HmpTimeoutError extends Error {
 
 export class HmpClosedError extends Error {
   override name = 'HmpClosedError';
+}
+
+/** A command line the client will not send: its bytes would edit the monitor's line. */
+export class HmpRefusedError extends Error {
+  override name = 'HmpRefusedError';
 }
 
 export interface HmpOptions {
@@ -112,6 +118,8 @@ export class HmpClient {
    * throw HmpError / HmpUnknownCommandError carrying QEMU's words.
    */
   async command(line: string, timeoutMs = this.commandTimeoutMs): Promise<string> {
+    const unsafe = hmpLineProblem(line);
+    if (unsafe) throw new HmpRefusedError(unsafe);
     if (this.closed) throw new HmpClosedError(`${this.closeReason}; cannot send "${line}"`);
     this.buffer = '';
     this.socket.write(`${line}\n`);

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { HostFacts, QemuFacts } from '../bench/types.js';
 import { parseQemuVersion, versionString } from './dialect.js';
+import { cachedSha256 } from './hash-cache.js';
+import { readKvmHostFacts } from './host-facts.js';
 
 const QEMU_PACKAGE_HINT = 'install the Debian/Ubuntu package qemu-system-x86 (apt-get install -y qemu-system-x86)';
 
@@ -62,7 +64,7 @@ export async function probeQemu(binary: string, option = '--qemu'): Promise<Qemu
     );
   }
   // Hash while --version runs: both are on the way to every first trial.
-  const hashing = sha256(resolved);
+  const hashing = cachedSha256(resolved, sha256);
   hashing.catch(() => undefined);
   const r = await execa(resolved, ['--version'], { reject: false, timeout: 15_000, stdin: 'ignore' });
   const versionLine = String(r.stdout ?? '').split('\n')[0] ?? '';
@@ -111,5 +113,6 @@ export async function hostFacts(): Promise<HostFacts> {
     kernel: `${os.type()} ${os.release()}`,
     memBytes: os.totalmem(),
     cpus: os.cpus().length,
+    kvm: await readKvmHostFacts(),
   };
 }

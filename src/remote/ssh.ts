@@ -24,6 +24,8 @@
 // a SIGKILLed migdown closes the connection, which stops the remote QEMU (EOF above).
 
 import { execa, type ResultPromise } from 'execa';
+import { randomInt } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -40,6 +42,11 @@ export interface SshTarget {
   /** bare host name or address (IPv6 without brackets) */
   host: string;
   port?: number;
+  /**
+   * The address TCP connections (the port probe, the migration) go to: what `ssh -G` says the
+   * host name means (an ssh config alias is no DNS name), resolved here. Absent: `host`.
+   */
+  address?: string;
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -139,6 +146,9 @@ export function sshOptionArgs(opts: SshOptions = {}): string[] {
   const o = (v: string) => ['-o', v];
   return [
     ...(opts.configFile ? ['-F', opts.configFile] : []),
+    // ssh keeps the FIRST value it is given for an option: the user's go first so that
+    // `--ssh-option StrictHostKeyChecking=yes` wins over migdown's accept-new default.
+    ...(opts.extraOptions ?? []).flatMap((x) => o(x)),
     ...o('BatchMode=yes'),
     ...o(`ConnectTimeout=${opts.connectTimeoutSec ?? 10}`),
     ...o('ServerAliveInterval=2'),
@@ -152,7 +162,6 @@ export function sshOptionArgs(opts: SshOptions = {}): string[] {
     ...o('LogLevel=INFO'),
     ...(opts.knownHostsFile ? o(`UserKnownHostsFile=${opts.knownHostsFile}`) : []),
     ...(opts.identityFile ? ['-i', opts.identityFile, ...o('IdentitiesOnly=yes')] : []),
-    ...(opts.extraOptions ?? []).flatMap((x) => o(x)),
   ];
 }
 
@@ -175,6 +184,61 @@ export function sshCommand(target: SshTarget, opts: SshOptions, remoteCommand: s
     '--',
     remoteCommand,
   ];
+}
+
+/** What `ssh -G` says about a target: the real host name, port and user after ~/.ssh/config. */
+export interface SshResolved {
+  hostname: string;
+  port?: number;
+  user?: string;
+}
+
+/** Parse `ssh -G` output (pure): one `keyword value` line each, keywords in lower case. */
+export function parseSshG(stdout: string): SshResolved | undefined {
+  const kv = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const m = /^([a-z0-9]+) (.*)$/.exec(line.trim());
+    if (m && !kv.has(m[1]!)) kv.set(m[1]!, m[2]!);
+  }
+  const hostname = kv.get('hostname');
+  if (!hostname || !/^[A-Za-z0-9._%:-]+$/.test(hostname) || hostname.startsWith('-')) return undefined;
+  const port = Number(kv.get('port'));
+  const user = kv.get('user');
+  return {
+    hostname,
+    ...(Number.isInteger(port) && port >= 1 && port <= 65535 && { port }),
+    ...(user && { user }),
+  };
+}
+
+/**
+ * Ask the local ssh client what `target` means (`ssh -G`: evaluates the config, connects
+ * nowhere). An alias from ~/.ssh/config (`Host mgd-dst` / `HostName 10.0.0.2`) is not a DNS
+ * name: the port probe and the migration must go to the HostName ssh would use.
+ */
+export async function resolveSshTarget(target: SshTarget, opts: SshOptions = {}): Promise<SshResolved> {
+  const [file, ...args] = sshCommand(target, opts, '', ['-G']).slice(0, -2); // no `-- command`
+  const r = await execa(file!, args, { reject: false, stdin: 'ignore', timeout: 10_000 });
+  const resolved = r.exitCode === 0 ? parseSshG(String(r.stdout)) : undefined;
+  if (!resolved) {
+    const why = lastLine(String(r.stderr ?? '')) || (r.exitCode === undefined ? `cannot run ${file} (install openssh-client)` : `exit ${r.exitCode}`);
+    throw new UsageError(`--dest-host ${formatTarget(target)}: ssh -G cannot resolve it: ${why}`);
+  }
+  return resolved;
+}
+
+/**
+ * The IP address the source connects to for `target`: ssh -G's HostName, resolved by this
+ * host's resolver when it is a name (the destination then binds exactly that address).
+ */
+export async function resolveTargetAddress(target: SshTarget, ssh: SshOptions): Promise<string> {
+  const { hostname } = await resolveSshTarget(target, ssh);
+  if (isIpv4(hostname) || isIpv6(hostname.replace(/%.*$/, ''))) return hostname;
+  try {
+    return (await lookup(hostname)).address;
+  } catch (err) {
+    throw new UsageError(`--dest-host ${formatTarget(target)}: cannot resolve ${hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** Quote one word for a POSIX shell. */
@@ -205,32 +269,48 @@ function uriHost(host: string): string {
 }
 
 /**
- * Where to migrate to. By default the SSH host itself on `port`; `--migrate-uri
- * tcp:HOST:PORT` overrides (a dedicated migration network). The destination listens on the
- * migration address when it is an IP literal (it must then be one of the destination's
- * own), else on every address (`tcp::PORT`, IPv4 and IPv6).
+ * Where to migrate to. By default the SSH host itself (its resolved `address`); `--migrate-uri
+ * tcp:HOST:PORT` overrides (a dedicated migration network). The destination listens only on
+ * that address, never on every interface. Port 0: the destination's kernel picks a free port
+ * for each trial, which the trial reads back from the destination (listeningUri).
  */
 export function migrationEndpoints(target: SshTarget, port: number, migrateUri?: string): MigrationEndpoints {
-  let host = target.host;
+  let host = target.address ?? target.host;
   if (migrateUri !== undefined) {
     const m = /^tcp:(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(migrateUri);
     if (!m) throw new UsageError(`--migrate-uri ${JSON.stringify(migrateUri)}: expected tcp:HOST:PORT (IPv6 in brackets)`);
     host = (m[1] ?? m[2])!;
     port = Number(m[3]);
     if (port < 1 || port > 65535) throw new UsageError(`--migrate-uri ${JSON.stringify(migrateUri)}: bad port ${port}`);
+    if (!/^[A-Za-z0-9._%:-]+$/.test(host)) throw new UsageError(`--migrate-uri ${JSON.stringify(migrateUri)}: bad host ${JSON.stringify(host)}`);
   }
-  const literal = isIpv4(host) || isIpv6(host.replace(/%.*$/, ''));
   return {
-    incoming: literal ? `tcp:${uriHost(host)}:${port}` : `tcp::${port}`,
+    incoming: `tcp:${uriHost(host)}:${port}`,
     migrate: `tcp:${uriHost(host)}:${port}`,
     connectHost: host,
     port,
   };
 }
 
-/** A port for the remote `-incoming` when none is given: random, above the usual services. */
+/**
+ * The `tcp:HOST:PORT` a destination listening on `-incoming tcp:HOST:0` actually got, from its
+ * `info migrate` ("socket address: [" up to 10.0, "Sockets: [" from 10.1). Pure; undefined
+ * when the reply names no TCP socket on that host.
+ */
+export function listeningUri(infoMigrate: string, endpoints: MigrationEndpoints): string | undefined {
+  // QEMU prints IPv6 hosts without brackets (tcp:fd00::2:4444): the port is after the last colon.
+  for (const line of infoMigrate.split('\n')) {
+    const m = /^\s*tcp:([^\s]+):(\d{1,5})\s*$/.exec(line);
+    if (!m || m[1]!.replace(/^\[(.*)\]$/, '$1') !== endpoints.connectHost) continue;
+    const port = Number(m[2]);
+    if (port > 0 && port <= 65535) return `tcp:${uriHost(endpoints.connectHost)}:${port}`;
+  }
+  return undefined;
+}
+
+/** A port for the preflight probe when none is given: chosen by a CSPRNG, above the usual services. */
 export function randomMigrationPort(): number {
-  return 49152 + Math.floor(Math.random() * (60999 - 49152));
+  return randomInt(49152, 61000);
 }
 
 /**

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { RenderOptions } from './results.js';
+import { safeFileName } from './sanitize.js';
 
 export interface ArtifactOptions {
   html?: string;
@@ -24,7 +25,8 @@ export async function writeArtifacts(header: RunHeader, trials: TrialRecord[], o
     const { renderChartsSvg } = await import('./charts.js');
     await mkdir(opts.svg, { recursive: true });
     const charts = await renderChartsSvg(header, trials);
-    for (const c of charts) await writeFile(path.join(opts.svg, `${c.name}.svg`), c.svg);
+    // chart names carry labels and trial numbers from the results file: never a path
+    for (const c of charts) await writeFile(path.join(opts.svg, `${safeFileName(c.name)}.svg`), c.svg);
     written.push(`charts: ${charts.length} SVG files in ${opts.svg}`);
   }
   return written;

@@ -6,6 +6,8 @@ import Table from 'cli-table3';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { compareBreakdowns, NO_TRACEPOINTS_NOTE, summarizeBreakdowns, type DowntimeBreakdown } from '../trace/breakdown.js';
 import { formatNumber, formatSignedMs, renderTable, toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+import { fitTable } from './fit.js';
+import { plural } from '../util/plural.js';
 
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${formatNumber(Number(v.toFixed(v < 10 ? 2 : 1)))}ms`);
 
@@ -18,7 +20,44 @@ export function breakdownNote(header: RunHeader, trials: TrialRecord[]): string 
   const done = measured(trials);
   if (done.length === 0) return undefined;
   if (done.some((t) => t.breakdown?.available)) return undefined;
-  return header.config['breakdown'] === 'unavailable' ? `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (10.0 or later).` : undefined;
+  const legacy = done.some((t) => t.breakdown?.legacyPause);
+  if (legacy) return `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (8.2 or later); the dirty-log stop below comes from older tracepoints.`;
+  return header.config['breakdown'] === 'unavailable' || header.config['breakdown'] === 'recorded' ? `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (8.2 or later).` : undefined;
+}
+
+const yesNo = (v: boolean | undefined) => (v === undefined ? '?' : v ? 'yes' : 'no');
+
+/**
+ * QEMU before 8.2: no phases, but the pause bracketed by run states, whether dirty logging
+ * stopped inside it, and how long the slot updates that stopped it took.
+ */
+function legacySection(header: RunHeader, done: TrialRecord[]): { titles: string[]; rows: string[][]; lines: string[] } | undefined {
+  const withLegacy = done.filter((t) => t.breakdown?.legacyPause);
+  if (!withLegacy.length) return undefined;
+  const bracket = `${withLegacy[0]!.breakdown!.legacyPause!.from} to ${withLegacy[0]!.breakdown!.legacyPause!.to}`;
+  if (header.command === 'compare') {
+    const labels = header.variants.map((v) => v.label);
+    const sums = labels.map((l) => summarizeBreakdowns(withLegacy.filter((t) => t.variant === l).map((t) => t.breakdown!)));
+    const change = (a?: number, b?: number) => (a === undefined || b === undefined ? '-' : formatSignedMs(Number((b - a).toFixed(2))));
+    const a = sums[0]!;
+    const b = sums[1];
+    const rows = [
+      ['pause (run states)', ...sums.map((s) => ms(s.legacyPauseMs?.medianMs)), change(a.legacyPauseMs?.medianMs, b?.legacyPauseMs?.medianMs)],
+      ['dirty-log stop in pause', ...sums.map((s) => `${s.dirtyLogStop.inPause}/${s.dirtyLogStop.inPause + s.dirtyLogStop.outside + s.dirtyLogStop.unknown}`), ''],
+      ['slot updates stopping it', ...sums.map((s) => ms(s.dirtyLogStop.durationMs?.medianMs)), change(a.dirtyLogStop.durationMs?.medianMs, b?.dirtyLogStop.durationMs?.medianMs)],
+    ];
+    return { titles: ['dirty logging (median)', ...labels, 'change'], rows, lines: [`pause bracketed from ${bracket}`] };
+  }
+  const bs = withLegacy.map((t) => t.breakdown!);
+  const s = summarizeBreakdowns(bs);
+  const rows = [
+    ['pause (run states)', ...bs.map((b) => ms(b.legacyPause?.ms)), ms(s.legacyPauseMs?.medianMs)],
+    ['QEMU downtime', ...withLegacy.map((t) => ms(t.info?.downtimeMs)), ''],
+    ['dirty-log stop in pause', ...bs.map((b) => yesNo(b.dirtyLogStop.inPause)), `${s.dirtyLogStop.inPause}/${bs.length}`],
+    ['slot updates stopping it', ...bs.map((b) => ms(b.dirtyLogStop.durationMs)), ms(s.dirtyLogStop.durationMs?.medianMs)],
+  ];
+  const lines = [`pause bracketed from ${bracket}`, ...new Set(bs.map((b) => `dirty logging: ${b.dirtyLogStop.note}`))];
+  return { titles: ['dirty logging', ...withLegacy.map((t) => `#${t.index}`), 'median'], rows, lines };
 }
 
 function deviceLine(b: { save: Array<{ idstr: string; instance: number; medianUs?: number; us?: number }>; load: typeof b.save }): string[] {
@@ -33,7 +72,7 @@ function deviceLine(b: { save: Array<{ idstr: string; instance: number; medianUs
 /** Rows and text of the breakdown: a phase table (label + one column per trial or variant). */
 export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { titles: string[]; rows: string[][]; lines: string[] } | undefined {
   const done = measured(trials).filter((t) => t.breakdown?.available);
-  if (done.length === 0) return undefined;
+  if (done.length === 0) return legacySection(header, measured(trials));
   if (header.command === 'compare') {
     const labels = header.variants.map((v) => v.label);
     const per = labels.map((l) => done.filter((t) => t.variant === l).map((t) => t.breakdown as DowntimeBreakdown));
@@ -48,8 +87,9 @@ export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { ti
     }
     const lines: string[] = [];
     for (const [i, s] of [a!, b!].entries()) {
+      if (s.n === 0) continue;
       const dl = s.dirtyLogStop;
-      lines.push(`${labels[i]}: dirty logging stopped inside the pause in ${dl.inPause} of ${s.n} trials, outside in ${dl.outside}${dl.unknown ? `, unknown in ${dl.unknown}` : ''}`);
+      lines.push(`${labels[i]}: dirty logging stopped inside the pause in ${dl.inPause} of ${plural(s.n, 'trial')}, outside in ${dl.outside}${dl.unknown ? `, unknown in ${dl.unknown}` : ''}`);
       lines.push(...deviceLine(s.topDevices).map((l) => `${labels[i]}: ${l}`));
     }
     return { titles: ['phase (median)', ...labels, 'change'], rows, lines };
@@ -70,12 +110,12 @@ export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { ti
   return { titles, rows, lines };
 }
 
-export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], ascii: boolean): string[] {
+export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], ascii: boolean, columns?: number): string[] {
   const note = breakdownNote(header, trials);
-  if (note) return ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note])];
   const sec = breakdownSection(header, trials);
+  if (note && !sec) return ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note])];
   if (!sec) return [];
-  const out = ['', 'Pause breakdown from QEMU tracepoints (ms):'];
+  const out = note ? ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note]), 'Dirty logging from QEMU tracepoints (ms):'] : ['', 'Pause breakdown from QEMU tracepoints (ms):'];
   if (ascii) {
     out.push(...renderTable(sec.titles.slice(1).map(toAscii), sec.rows.map((r) => r.map(toAscii)), MAIL_WIDTH));
   } else {
@@ -86,7 +126,7 @@ export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], as
       chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     });
     for (const r of sec.rows) table.push(r);
-    out.push(table.toString());
+    out.push(fitTable(table.toString(), sec.titles.slice(1), sec.rows, columns));
   }
   for (const l of sec.lines) out.push(...(ascii ? wrap(toAscii(l), MAIL_WIDTH) : [l]));
   return out;
@@ -94,13 +134,14 @@ export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], as
 
 export function renderBreakdownMarkdown(header: RunHeader, trials: TrialRecord[]): string[] {
   const note = breakdownNote(header, trials);
-  if (note) return ['', note];
   const sec = breakdownSection(header, trials);
+  if (note && !sec) return ['', note];
   if (!sec) return [];
   const md = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [
+    ...(note ? ['', note] : []),
     '',
-    '**Pause breakdown** (QEMU tracepoints, ms)',
+    note ? '**Dirty logging** (QEMU tracepoints, ms)' : '**Pause breakdown** (QEMU tracepoints, ms)',
     '',
     md(sec.titles),
     `| ${sec.titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`,

@@ -3,9 +3,16 @@
 // scripts. Numbers are written at full precision (15 significant digits), not as the tables
 // round them, so a reader can recompute; an empty field means "does not exist" (no values, or
 // the baseline's change against itself).
+//
+// One naming scheme for every CSV migdown writes (run, compare, sweep, report): column names
+// and metric names are snake_case (qemu_downtime, median_ms); a pause phase is
+// "phase:" + QEMU's own checkpoint names ("phase:src-downtime-start>src-vm-stopped"). A sweep
+// puts its point first: a "point" column and one column per swept setting. JSON keeps the
+// results file's camelCase.
 
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
+import { spreadsheetSafe } from './sanitize.js';
 
 export const CSV_COLUMNS = [
   'run_id',
@@ -40,14 +47,24 @@ export const CSV_COLUMNS = [
 
 type Field = string | number | undefined;
 
+/** camelCase -> snake_case: metric keys and swept settings as CSV names them. */
+export function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
 /**
  * One RFC 4180 field. Numbers keep 15 significant digits, as many as a double holds reliably,
  * which drops binary noise like -30.999999999999996 without losing anything measured.
  */
 export function csvField(value: Field): string {
   if (value === undefined) return '';
-  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(Number(value.toPrecision(15))) : '') : value;
+  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(Number(value.toPrecision(15))) : '') : spreadsheetSafe(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV row in CSV_COLUMNS order from named values (missing ones empty). */
+export function csvRow(values: Partial<Record<(typeof CSV_COLUMNS)[number], Field>>): string {
+  return CSV_COLUMNS.map((c) => csvField(values[c])).join(',');
 }
 
 export function renderCsv(report: CompareReport): string {
@@ -61,7 +78,7 @@ export function renderCsv(report: CompareReport): string {
       const reasons = v.failures.map((g) => `${g.count}x ${g.status}: ${g.reason}`).join('; ');
       const record: Record<(typeof CSV_COLUMNS)[number], Field> = {
         run_id: report.runId,
-        metric: m.key,
+        metric: snakeCase(m.key),
         variant: v.label,
         qemu_version: v.qemuVersion,
         trials: v.trials,

@@ -4,9 +4,11 @@
 // with no tabs, no trailing spaces and no colour. The formatting helpers are exported for the
 // markdown and CSV renderers, so all formats word numbers the same way.
 
+import { shortKvmHostFacts } from '../qemu/host-facts.js';
 import type { Comparison, Verdict } from '../stats/compare.js';
 import { metricOf, type CompareReport, type MetricReport, type VariantReport } from '../stats/report.js';
 import { hasValues, OUTLIER_Z, type Summary } from '../stats/summary.js';
+import { plural } from '../util/plural.js';
 
 export const MAIL_WIDTH = 72;
 /** What the two columns are called unless the user named them; the wording of the seed's table. */
@@ -104,6 +106,15 @@ export function displayLabels(report: CompareReport, override?: readonly string[
 }
 
 /** "8 GiB RAM, 4 vCPUs, KVM, QEMU 2.4.1 vs 2.5.0" */
+/** The KVM/THP facts in short, and the source QEMUs' huge pages when migrating. */
+export function describeHostKvm(report: CompareReport): string | undefined {
+  const kvm = shortKvmHostFacts(report.setup.hostKvm);
+  if (!kvm) return undefined;
+  const huge = report.setup.sourceAnonHugePagesMiB;
+  const hugeText = huge?.some((x) => x !== undefined) ? `; AnonHugePages at migration ${huge.map((x) => (x === undefined ? '?' : `${x} MiB`)).join(' / ')}` : '';
+  return `${kvm}${hugeText}`;
+}
+
 export function describeSetup(report: CompareReport): string {
   const s = report.setup;
   const parts: string[] = [];
@@ -112,6 +123,7 @@ export function describeSetup(report: CompareReport): string {
   parts.push(s.accel.toUpperCase());
   const versions = [...new Set(s.qemuVersions)];
   parts.push(versions.length === 1 ? `QEMU ${versions[0]}` : `QEMU ${s.qemuVersions.join(' vs ')}`);
+  if (s.firmware) parts.push(s.firmware);
   return parts.join(', ');
 }
 
@@ -183,7 +195,9 @@ function center(text: string, width: number): string {
 
 /** A title wrapped into at most MAX_HEADER_LINES lines of `room` columns. */
 function wrapTitle(title: string, room: number): string[] {
-  const lines = wrap(title, room);
+  // A word too long for the column breaks after a hyphen ("guest-" / "observed") before anywhere else.
+  const tooLong = title.split(' ').some((w) => w.length > room);
+  const lines = tooLong ? wrap(title.replace(/(\w)-(\w)/g, '$1- $2'), room).map((l) => l.replace(/(\w)- (\w)/g, '$1-$2')) : wrap(title, room);
   if (lines.length <= MAX_HEADER_LINES) return lines;
   const kept = lines.slice(0, MAX_HEADER_LINES);
   const last = kept[MAX_HEADER_LINES - 1]!;
@@ -238,9 +252,25 @@ function columnWidths(titles: string[], cells: string[][], avail: number): numbe
  * tables, each repeating the row labels.
  */
 export function renderTable(titles: string[], rows: string[][], width = MAIL_WIDTH): string[] {
-  const labelWidth = Math.min(24, Math.max(...rows.map((r) => (r[0] ?? '').length))) + 1;
   const cells = rows.map((r) => r.slice(1));
+  const need = titles.map((_, c) => Math.max(5, ...cells.map((row) => (row[c] ?? '').length + 2)));
+  const needed = need.reduce((s, w) => s + w, 0);
+  // Row labels (phase names ...) get the room the cells leave, at least 24 columns' worth.
+  const longest = Math.max(...rows.map((r) => (r[0] ?? '').length));
+  const labelWidth = Math.min(longest, Math.max(24, width - 3 - titles.length - needed)) + 1;
   const avail = width - 1 - (labelWidth + 1) - titles.length;
+  if (needed > avail && titles.length > 1) {
+    // Cells that do not fit whole are split over several tables before any is cut short: as
+    // many columns per table as fit, each table repeating the row labels.
+    let fit = 0;
+    for (let used = 0; fit < titles.length && used + need[fit]! + 1 <= avail + titles.length; fit++) used += need[fit]! + 1;
+    fit = Math.max(1, fit);
+    if (fit < titles.length) {
+      const left = renderTable(titles.slice(0, fit), rows.map((r) => r.slice(0, fit + 1)), width);
+      const right = renderTable(titles.slice(fit), rows.map((r) => [r[0] ?? '', ...r.slice(fit + 1)]), width);
+      return [...left, '', ...right];
+    }
+  }
   const widths = columnWidths(titles, cells, avail);
   if (!widths) {
     if (titles.length <= 1) return rows.map((r) => fitCell(r.join(' '), width));
@@ -287,8 +317,8 @@ function comparisonRows(metric: MetricReport, count: number, confidence: number)
 function failureLines(label: string, v: VariantReport): string[] {
   if (v.failed === 0) return [];
   const head = v.allFailed
-    ? `${label}: all ${v.trials} migrations failed.`
-    : `${label}: ${v.failed} of ${v.trials} migrations did not complete.`;
+    ? `${label}: all ${plural(v.trials, 'migration')} failed.`
+    : `${label}: ${v.failed} of ${plural(v.trials, 'migration')} did not complete.`;
   const lines = wrap(toAscii(head), MAIL_WIDTH);
   for (const g of v.failures) {
     const who = g.status === 'failed' ? 'QEMU said' : g.status;
@@ -316,9 +346,12 @@ export function renderMail(report: CompareReport, opts: MailOptions = {}): strin
 
   // What was run, straight under the table, as the seed's mail gave its command lines.
   out.push(...wrap(toAscii(`Setup: ${describeSetup(report)}; migdown ${report.migdownVersion}.`), MAIL_WIDTH));
+  const host = describeHostKvm(report);
+  if (host) out.push(...wrap(toAscii(`Host: ${host}.`), MAIL_WIDTH));
 
   const paragraphs: string[][] = [];
-  paragraphs.push(wrap(toAscii(describeMethod(report)), MAIL_WIDTH));
+  // How the change was tested: only where there is a change (a single run has none).
+  if (count > 1) paragraphs.push(wrap(toAscii(describeMethod(report)), MAIL_WIDTH));
 
   if (guest) {
     const lines: string[] = [];

@@ -5,6 +5,7 @@
 import type { Comparison } from '../stats/compare.js';
 import type { CompareReport, MetricReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
+import { plural } from '../util/plural.js';
 import {
   describeMethod,
   describeSetup,
@@ -62,15 +63,14 @@ export function renderMarkdown(report: CompareReport, opts: MailOptions = {}): s
   out.push(row(['trials (n)', ...report.variants.map(trialsCell)]));
   out.push('');
   out.push(`Setup: ${describeSetup(report)}; migdown ${report.migdownVersion}, run \`${report.runId}\`.`);
-  out.push('');
-  out.push(describeMethod(report));
+  if (report.variants.length > 1) out.push('', describeMethod(report));
 
   const bullets: string[] = [];
   report.variants.forEach((v, i) => {
     if (v.failed === 0) return;
     const head = v.allFailed
-      ? `**${mdCell(labels[i] ?? v.label)}**: all ${v.trials} migrations failed`
-      : `**${mdCell(labels[i] ?? v.label)}**: ${v.failed} of ${v.trials} migrations did not complete`;
+      ? `**${mdCell(labels[i] ?? v.label)}**: all ${plural(v.trials, 'migration')} failed`
+      : `**${mdCell(labels[i] ?? v.label)}**: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
     const reasons = v.failures.map((g) => `${g.count}x ${g.status === 'failed' ? 'QEMU said' : g.status}: \`${g.reason.replace(/`/g, "'")}\``);
     bullets.push(`- ${head}: ${reasons.join('; ')}`);
   });

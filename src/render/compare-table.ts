@@ -7,6 +7,7 @@ import type { Comparison } from '../stats/compare.js';
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
 import { sparkline } from './sparkline.js';
+import { fitTable } from './fit.js';
 import {
   describeMethod,
   describeSetup,
@@ -28,16 +29,18 @@ function verdictColour(c: Comparison, chalk: ChalkInstance): string {
   return chalk.yellow(text);
 }
 
-export function renderCompareTable(report: CompareReport, chalk: ChalkInstance): string {
+export function renderCompareTable(report: CompareReport, chalk: ChalkInstance, columns?: number): string {
   const labels = displayLabels(report);
+  const head = ['', ...labels, 'change', 'CI', 'p', ''];
+  const rows: string[][] = [];
   const table = new Table({
-    head: ['', ...labels, 'change', 'CI', 'p', ''].map((h) => chalk.bold(h)),
+    head: head.map((h) => chalk.bold(h)),
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const m of report.metrics) {
     const c = m.comparisons[1] ?? undefined;
-    table.push([
+    rows.push([
       chalk.bold(`${m.label} (median)`),
       ...report.variants.map((v, i) => medianCell(v, m.summaries[i])),
       c ? (formatChange(c) ?? '-') : '-',
@@ -45,7 +48,7 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance):
       c?.pValue !== undefined ? formatP(c.pValue) : '-',
       c ? verdictColour(c, chalk) : '',
     ]);
-    table.push([
+    rows.push([
       chalk.dim('  min-max'),
       ...m.summaries.map((s) => chalk.dim(rangeCell(s))),
       '',
@@ -60,11 +63,14 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance):
     const all = q.values.flat();
     if (all.length >= 3) {
       const [lo, hi] = [Math.min(...all), Math.max(...all)];
-      table.push([chalk.dim(`  ${formatMs(lo)}..${formatMs(hi)}`), ...q.values.map((v) => chalk.cyan(sparkline(v, { min: lo, max: hi }))), '', '', '', '']);
+      rows.push([chalk.dim(`  ${formatMs(lo)}..${formatMs(hi)}`), ...q.values.map((v) => chalk.cyan(sparkline(v, { min: lo, max: hi }))), '', '', '', '']);
     }
   }
-  table.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), '', '', '', '']);
-  const lines = [table.toString(), chalk.dim(describeSetup(report)), chalk.dim(describeMethod(report))];
+  rows.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), '', '', '', '']);
+  for (const r of rows) table.push(r);
+  // Narrower than the table: plain tables without the histogram row, labels without "(median)".
+  const narrow = rows.filter((r) => !r[0]!.includes('..')).map((r) => [r[0]!.replace(' (median)', ''), ...r.slice(1)]);
+  const lines = [fitTable(table.toString(), head.slice(1), narrow, columns), chalk.dim(describeSetup(report)), chalk.dim(describeMethod(report))];
   for (const m of report.metrics) {
     m.summaries.forEach((s, i) => {
       if (hasValues(s) && s.outlierWarning) lines.push(chalk.yellow(`${labels[i]}, ${m.label}: ${s.outlierWarning}`));

@@ -5,6 +5,7 @@
 // attached to an issue as it is, and shows the same thing in every browser. Every piece of text
 // that came from the results file (labels, reasons, paths, config) is HTML-escaped.
 
+import { clocksHtml } from './clocks.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { Comparison } from '../stats/compare.js';
 import type { CompareReport } from '../stats/report.js';
@@ -31,6 +32,9 @@ import {
 import { referenceRows, referencesOf, type Reference, type ReferenceRow } from './reference.js';
 import { buildReport, type RenderOptions } from './results.js';
 import { groupByPoint } from './sweep.js';
+import { assessNoise } from '../stats/noise.js';
+import { noiseLines } from './noise.js';
+import { plural } from '../util/plural.js';
 
 export interface HtmlReportOptions extends RenderOptions {
   /** column titles, overriding the variants' labels (as the tables' labels option does) */
@@ -172,7 +176,7 @@ function noteItems(report: CompareReport, labels: string[]): string[] {
   report.variants.forEach((v, i) => {
     if (v.failed === 0) return;
     const who = `<strong>${e(labels[i] ?? v.label)}</strong>`;
-    const head = v.allFailed ? `${who}: all ${v.trials} migrations failed` : `${who}: ${v.failed} of ${v.trials} migrations did not complete`;
+    const head = v.allFailed ? `${who}: all ${plural(v.trials, 'migration')} failed` : `${who}: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
     const reasons = v.failures.map((g) => `${g.count}&times; ${g.status === 'failed' ? 'QEMU said' : e(g.status)}: <code>${e(g.reason)}</code>`);
     items.push(`${head}: ${reasons.join('; ')}`);
   });
@@ -265,6 +269,7 @@ td.worse { color: #c62828; font-weight: 600; }
 .muted { color: var(--muted); }
 .method { color: #444; font-size: 14px; max-width: 900px; }
 ul.notes { padding-left: 20px; font-size: 14px; }
+p.warning { border-left: 4px solid #d97706; padding: 4px 10px; background: #fffbeb; }
 code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; }
 code.hash { word-break: break-all; }
 table.meta th { width: 200px; }
@@ -279,6 +284,7 @@ figure.chart svg { max-width: 100%; height: auto; display: block; }
 .grid figure.chart { margin: 4px 0; }
 details > summary { cursor: pointer; color: var(--accent); margin: 4px 0 8px; }
 a { color: var(--accent); }
+tr.flagged th, tr.flagged td { color: #b00020; }
 footer { margin-top: 36px; color: var(--muted); font-size: 13px; }
 @media print { body { padding: 0; } details { display: block; } figure.chart { break-inside: avoid; } }
 `;
@@ -305,6 +311,10 @@ export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts:
 
   const parts: string[] = [];
   parts.push(`<header>\n<h1>${e(title)}</h1>\n<p class="setup">${e(describeSetup(report))}; migdown ${e(report.migdownVersion)}, run <code>${e(report.runId)}</code>, ${e(report.createdAt)}</p>\n</header>`);
+  // The noisy-host warning first, where nobody reads past it; the noise floor with it.
+  const noise = noiseLines(assessNoise(header, trials));
+  if (noise.warning) parts.push(`<p class="warning" role="alert">${e(noise.warning)}</p>`);
+  if (noise.floor) parts.push(`<p class="muted">${e(noise.floor)}</p>`);
   if (groups.length > 0) {
     const tables = groups.map((g) => `<div class="point">\n<h3>${e(g.key)}</h3>\n${summaryTable(g.report, labels)}${noteList(noteItems(g.report, labels))}\n</div>`);
     parts.push(
@@ -322,6 +332,8 @@ export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts:
       );
     }
   }
+  const clocks = clocksHtml(header, trials, e);
+  if (clocks) parts.push(clocks);
   if (main.length > 0) parts.push(`<section id="charts">\n<h2>Charts</h2>\n${main.map(figure).join('\n')}\n</section>`);
   if (progress.length > 0) {
     parts.push(

@@ -25,6 +25,7 @@ import type { MigrationInfo } from '../qemu/info-migrate.js';
 import { formatBytes } from '../util/units.js';
 import { trialLine } from './run-table.js';
 import { makeChalk } from './style.js';
+import { plural } from '../util/plural.js';
 
 export interface ProgressOptions {
   stream: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean; columns?: number });
@@ -155,7 +156,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     const head: Part[] = [];
     if (opts.label) head.push([`${opts.label}: `, chalk.dim]);
     const running = trialStartedAt !== undefined;
-    head.push([running ? `trial ${position}/${total}` : `${finished}/${total} trials done`, chalk.bold]);
+    head.push([running ? `trial ${position}/${total}` : `${finished}/${plural(total, 'trial')} done`, chalk.bold]);
     if (running && plan) {
       // As in trialLine: "[A] #2 (warm-up)"; a plain run's variant is just "run".
       const who = [plan.variant !== 'run' ? `[${plan.variant}]` : '', plan.variant !== 'run' || plan.warmup ? `#${plan.index}` : '', plan.warmup ? '(warm-up)' : '']

@@ -5,7 +5,10 @@ import type { ChalkInstance } from 'chalk';
 import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { formatBytes } from '../util/units.js';
+import { firmwareLabel } from '../util/firmware-label.js';
 import { sparkline } from './sparkline.js';
+import { fitTable } from './fit.js';
+import { plural } from '../util/plural.js';
 
 export interface RunSummary {
   n: number;
@@ -39,10 +42,11 @@ const ms = (v: number | undefined) => (v === undefined ? '-' : `${Number(v.toFix
 export function describeSetup(header: RunHeader): string {
   const c = header.config as { ram?: string; smp?: number; speed?: string; downtime?: string };
   const q = header.variants[0]?.qemu;
-  return `RAM ${c.ram}, ${c.smp} vCPUs, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}`;
+  const fw = firmwareLabel(header.config['firmware']);
+  return `RAM ${c.ram}, ${typeof c.smp === 'number' ? plural(c.smp, 'vCPU') : `${c.smp} vCPUs`}, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}${fw ? `, ${fw}` : ''}`;
 }
 
-export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: ChalkInstance): string {
+export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: ChalkInstance, columns?: number): string {
   const hasGuest = trials.some((t) => t.guest?.observedDowntimeMs !== undefined);
   const head = ['trial', 'status', 'downtime', ...(hasGuest ? ['guest-observed'] : []), 'total', 'setup', 'transferred', 'throughput'];
   const table = new Table({
@@ -52,9 +56,10 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     colAligns: ['right', 'left', 'right', ...(hasGuest ? ['right' as const] : []), 'right', 'right', 'right', 'right'],
   });
+  const rows: string[][] = [];
   for (const t of trials) {
     const statusText = t.status === 'completed' ? chalk.green(t.status) : chalk.red(t.status);
-    table.push([
+    rows.push([
       `${t.index}${t.warmup ? ' (warm-up)' : ''}`,
       statusText,
       ms(t.info?.downtimeMs),
@@ -65,7 +70,8 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
       t.info?.throughputMbps === undefined ? '-' : `${t.info.throughputMbps} Mbps`,
     ]);
   }
-  const lines = [chalk.dim(describeSetup(header)), table.toString()];
+  for (const r of rows) table.push(r);
+  const lines = [chalk.dim(describeSetup(header)), fitTable(table.toString(), head.slice(1), rows, columns)];
   const failures = trials.filter((t) => t.status !== 'completed');
   for (const f of failures) lines.push(chalk.red(`trial ${f.index} ${f.status}: ${f.reason ?? 'no reason given'}`));
   const s = summarizeRun(trials);
@@ -74,11 +80,11 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
     const values = trials.filter((t) => !t.warmup && t.status === 'completed').map((t) => t.info?.downtimeMs ?? NaN);
     // The distribution at a glance: min on the left, max on the right.
     const spark = values.length >= 3 ? `  ${ms(d.min)} ${chalk.cyan(sparkline(values))} ${ms(d.max)}` : '';
-    let line = `downtime: median ${ms(d.median)} (min ${ms(d.min)}, max ${ms(d.max)}) over ${s.completed} of ${s.n} trials${spark}`;
+    let line = `downtime: median ${ms(d.median)} (min ${ms(d.min)}, max ${ms(d.max)}) over ${s.completed} of ${plural(s.n, 'trial')}${spark}`;
     if (s.guestDowntimeMs) line += `; guest-observed median ${ms(s.guestDowntimeMs.median)}`;
     lines.push(chalk.bold(line));
   } else {
-    lines.push(chalk.red(`no completed migration in ${s.n} trials`));
+    lines.push(chalk.red(`no completed migration in ${plural(s.n, 'trial')}`));
   }
   return lines.join('\n');
 }

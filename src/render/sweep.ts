@@ -8,7 +8,8 @@ import { pointKey } from '../bench/sweep.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { metricOf, type CompareReport, type MetricKey } from '../stats/report.js';
 import { hasValues, type Summary } from '../stats/summary.js';
-import { csvField } from './compare-csv.js';
+import { csvField, renderCsv, snakeCase } from './compare-csv.js';
+import { fitTable } from './fit.js';
 import { displayLabels, formatChange, formatMs, formatNumber, formatP, renderTable, toAscii, verdictText, wrap, describeSetup, MAIL_WIDTH } from './compare-mail.js';
 
 export interface SweepGroup {
@@ -77,7 +78,7 @@ function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): S
   return { titles, rows };
 }
 
-export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk: ChalkInstance): string {
+export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk: ChalkInstance, columns?: number): string {
   const { titles, rows } = sweepRows(header, groups, false);
   const table = new Table({
     head: titles.map((t) => chalk.bold(t)),
@@ -86,7 +87,7 @@ export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk:
   });
   for (const r of rows) table.push(r);
   const first = groups[0]?.report;
-  return [table.toString(), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');
+  return [fitTable(table.toString(), titles.slice(1), rows, columns), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');
 }
 
 export function renderSweepMarkdown(header: RunHeader, groups: SweepGroup[]): string {
@@ -95,16 +96,15 @@ export function renderSweepMarkdown(header: RunHeader, groups: SweepGroup[]): st
   return [md(titles), `| ${titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`, ...rows.map(md)].join('\n');
 }
 
-export function renderSweepCsv(header: RunHeader, groups: SweepGroup[]): string {
-  const out = [['point', 'variant', 'metric', 'n', 'median_ms', 'min_ms', 'max_ms'].join(',')];
-  for (const g of groups) {
-    for (const m of g.report.metrics) {
-      m.summaries.forEach((s, i) => {
-        const v = g.report.variants[i]!;
-        const f = hasValues(s) ? [s.median, s.min, s.max] : ['', '', ''];
-        out.push([g.key, v.label, m.key, v.completed, ...f].map((x) => csvField(x as string | number)).join(','));
-      });
-    }
+/** The run's CSV (same columns as without a sweep) with the point in front: "point" and one column per swept setting. */
+export function renderSweepCsv(_header: RunHeader, groups: SweepGroup[]): string {
+  const keys = [...new Set(groups.flatMap((g) => Object.keys(g.point)))];
+  const out: string[] = [];
+  for (const [i, g] of groups.entries()) {
+    const [head, ...rows] = renderCsv(g.report).replace(/(\r\n)+$/, '').split('\r\n');
+    const prefix = [g.key, ...keys.map((k) => g.point[k])].map((x) => csvField(x)).join(',');
+    if (i === 0) out.push(['point', ...keys.map(snakeCase), head].join(','));
+    for (const r of rows) out.push(`${prefix},${r}`);
   }
   return out.join('\r\n');
 }

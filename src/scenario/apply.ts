@@ -37,6 +37,7 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
   set('ram', s.vm.ram);
   set('smp', s.vm.smp?.toString());
   set('accel', s.vm.accel);
+  set('firmware', s.vm.firmware);
   set('qemuArg', [...(s.vm.machine ? ['-machine', s.vm.machine] : []), ...(s.vm.args ?? [])]);
   set('speed', s.migration.speed);
   set('param', paramList(s.migration.parameters));

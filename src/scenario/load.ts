@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { visible } from '../util/visible.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 
 /** scenarios/ of the package (dist/scenario/load.js and src/scenario/load.ts are two below the root). */
@@ -60,7 +61,9 @@ function allowedKeysAt(schema: z.ZodType, keys: PropertyKey[]): string[] {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const at = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  // keys come from the file: shown escaped, never raw to the terminal
+  const at = issue.path.length ? visible(issue.path.map(String).join('.')) : '(top level)';
+  if (issue.code === 'invalid_key') return `${at}: ${issue.issues[0]?.message ?? issue.message}`;
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt(ScenarioSchema, issue.path);
     return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` +

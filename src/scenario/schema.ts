@@ -3,9 +3,20 @@
 // (`npm run schema` writes scenarios/scenario.schema.json).
 
 import { z } from 'zod';
+import { HMP_NAME, hmpValueProblem } from '../qemu/hmp-safe.js';
 
 const size = z.union([z.string(), z.number()]).transform(String);
-const paramValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)));
+// Names and values go to the monitor: the same strict patterns as --param (src/qemu/hmp-safe.ts).
+const paramValue = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)))
+  .superRefine((v, ctx) => {
+    const problem = hmpValueProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+// Text a scenario shows (labels, descriptions, references) goes to terminals as it is.
+const shownText = z.string().regex(/^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$/, 'control characters are not allowed in text that is shown');
+const hmpName = z.string().regex(HMP_NAME, 'not a migration parameter or capability name (lowercase letters, digits and dashes)');
 
 export const GuestSchema = z
   .strictObject({
@@ -26,6 +37,11 @@ export const VmSchema = z.strictObject({
   machine: z.string().optional().describe('QEMU -machine type, e.g. pc, q35'),
   accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
   dirtyRing: z.number().int().positive().optional().describe('KVM dirty ring size (entries); needs kernel and QEMU support'),
+  firmware: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('auto (qboot where the QEMU has it, else SeaBIOS), seabios, qboot, or the path of a firmware file for -bios; both sides boot the same'),
   guest: GuestSchema.optional(),
   args: z.array(z.string()).optional().describe('extra QEMU arguments for both sides'),
 });
@@ -34,8 +50,8 @@ export const MigrationSchema = z.strictObject({
   speed: size.optional().describe('bytes/s with K/M/G suffix; 0 = unlimited'),
   downtime: size.optional().describe('seconds as migrate_set_downtime takes them (0.01) or 10ms'),
   transport: z.enum(['tcp']).optional().describe('only tcp today'),
-  capabilities: z.record(z.string(), z.boolean()).optional().describe('migrate_set_capability NAME on|off, on both sides'),
-  parameters: z.record(z.string(), paramValue).optional().describe('migrate_set_parameter NAME VALUE, on both sides'),
+  capabilities: z.record(hmpName, z.boolean()).optional().describe('migrate_set_capability NAME on|off, on both sides'),
+  parameters: z.record(hmpName, paramValue).optional().describe('migrate_set_parameter NAME VALUE, on both sides'),
   postcopy: z.boolean().optional().describe('switch to postcopy after the first pass (needs capabilities.postcopy-ram)'),
 });
 
@@ -57,20 +73,20 @@ export const BuildSchema = z
 
 export const VariantSchema = z
   .strictObject({
-    label: z.string().min(1),
+    label: shownText.min(1),
     qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
     build: BuildSchema.optional(),
     args: z.array(z.string()).optional(),
-    parameters: z.record(z.string(), paramValue).optional(),
+    parameters: z.record(hmpName, paramValue).optional(),
   })
   .refine((v) => !(v.qemu && v.build), { message: 'a variant has either qemu or build, not both' });
 
 export const ReferenceSchema = z.strictObject({
-  source: z.string().min(1).describe('who published the figures, where'),
-  url: z.string().optional(),
+  source: shownText.min(1).describe('who published the figures, where'),
+  url: shownText.optional(),
   metric: z.enum(['qemu-downtime', 'guest-downtime', 'total-time']).default('qemu-downtime'),
-  values: z.record(z.string(), z.number()).describe('variant label -> published value in ms'),
-  note: z.string().optional(),
+  values: z.record(shownText, z.number()).describe('variant label -> published value in ms'),
+  note: shownText.optional(),
 });
 
 export const SweepSchema = z.strictObject({
@@ -81,7 +97,7 @@ export const SweepSchema = z.strictObject({
 export const ScenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
-  description: z.string().min(1),
+  description: shownText.min(1),
   vm: VmSchema.default({}),
   migration: MigrationSchema.default({}),
   trials: TrialsSchema.default({}),

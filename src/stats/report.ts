@@ -2,9 +2,12 @@
 // (mail, markdown, csv) print. All statistics are computed here, once, so the three formats
 // cannot disagree, and the report is JSON-safe so it can be stored or re-rendered later.
 
+import { median } from 'simple-statistics';
 import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
+import type { KvmHostFacts } from '../qemu/host-facts.js';
 import { compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
+import { firmwareLabel } from '../util/firmware-label.js';
 
 export type MetricKey = 'qemuDowntime' | 'guestDowntime' | 'totalTime';
 
@@ -74,6 +77,12 @@ export interface SetupFacts {
   qemuVersions: string[];
   hostCpu: string;
   hostKernel: string;
+  /** "qboot", "SeaBIOS", "firmware FILE"; absent in files from before --firmware */
+  firmware?: string;
+  /** KVM MMU, THP and kernel facts, when the results file recorded them */
+  hostKvm?: KvmHostFacts;
+  /** per variant, the median AnonHugePages of the source QEMU at migration, MiB (absent: not recorded) */
+  sourceAnonHugePagesMiB?: Array<number | undefined>;
 }
 
 export interface CompareReport {
@@ -221,6 +230,19 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
   const smp = describeSmp(header.config['smp']);
   if (smp) setup.smp = smp;
   if (header.accelNote) setup.accelNote = header.accelNote;
+  // What the trials booted, per variant: one variant may pass its own -bios (--b-arg).
+  const booted = labels.map((label) => {
+    const names = new Set(ours.filter((t) => t.variant === label && t.firmware).map((t) => firmwareLabel({ name: t.firmware!.name, bios: t.firmware!.path })));
+    return names.size === 1 ? [...names][0] : undefined;
+  });
+  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config['firmware']);
+  if (firmware) setup.firmware = firmware;
+  if (header.host.kvm) setup.hostKvm = header.host.kvm;
+  const huge = measuredByVariant.map((ts) => {
+    const kib = ts.flatMap((t) => (t.hugePages?.source ? [t.hugePages.source.anonHugePagesKiB] : []));
+    return kib.length ? Math.round(median(kib) / 1024) : undefined;
+  });
+  if (huge.some((x) => x !== undefined)) setup.sourceAnonHugePagesMiB = huge;
 
   return {
     runId: header.runId,

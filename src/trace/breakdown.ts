@@ -41,7 +41,54 @@ export const TRACE_EVENTS = [
   // destination they also show the slot remapping that loading chipset state (PAM) causes.
   // A handful of lines per migration.
   'kvm_set_user_memory',
+  // "running 0 reason finish-migrate" is printed once pause_all_vcpus() returned: the moment
+  // the guest stopped running, which src-downtime-start precedes by global_state_store and the
+  // vCPU kick. One line per side.
+  'vm_state_notify',
 ] as const;
+
+/**
+ * What QEMU before 8.2 (no vmstate_downtime_checkpoint) can still tell about the pause, each
+ * enabled only where `-trace help` lists it (5.2 lacks global_dirty_changed and
+ * migration_completion_vm_stop):
+ *   runstate_set           source running → finish-migrate: the vCPUs are being stopped (after
+ *                          downtime_start, global_state_store and the wakeup request); on the
+ *                          destination inmigrate → running: the VM starts
+ *   vm_state_notify        the same edges, after the VM-state change handlers ran
+ *   migrate_set_state      source → completed: the stream is finished
+ *   migration_completion_vm_stop, savevm_state_complete_precopy: markers inside the pause
+ *   global_dirty_changed, kvm_set_user_memory: when dirty logging stopped and how long it took
+ * savevm_section_start/_end would bracket each device's save too, but they are written for every
+ * iteration of every section while RAM is sent, and about 60 lines inside the pause: the
+ * question asked here does not need them.
+ */
+export const LEGACY_TRACE_EVENTS = [
+  'runstate_set',
+  'vm_state_notify',
+  'migrate_set_state',
+  'migration_completion_vm_stop',
+  'savevm_state_complete_precopy',
+  'global_dirty_changed',
+  'kvm_set_user_memory',
+] as const;
+
+export interface TracePlan {
+  /** checkpoints: the full breakdown; legacy: the pause bracketed by run states, dirty-log stop only */
+  mode: 'checkpoints' | 'legacy' | 'none';
+  /** the -trace events to enable */
+  events: string[];
+}
+
+/** Which events to trace, from the output of `qemu-system-x86_64 -trace help`. */
+export function tracePlanOf(traceHelpOutput: string): TracePlan {
+  if (typeof traceHelpOutput !== 'string') return { mode: 'none', events: [] };
+  const listed = new Set(traceHelpOutput.split('\n').map((l) => l.trim()));
+  if (listed.has('vmstate_downtime_checkpoint')) return { mode: 'checkpoints', events: [...TRACE_EVENTS] };
+  const events = LEGACY_TRACE_EVENTS.filter((e) => listed.has(e));
+  // Without the run-state edges there is no pause to bracket, without slot updates no stop to find.
+  if (!listed.has('runstate_set') || !listed.has('kvm_set_user_memory')) return { mode: 'none', events: [] };
+  return { mode: 'legacy', events };
+}
 
 /** Bit 0 of global_dirty_tracking: dirty logging for migration (GLOBAL_DIRTY_MIGRATION). */
 const GLOBAL_DIRTY_MIGRATION = 0x1;
@@ -95,7 +142,7 @@ export interface DirtyLogStop {
    * still on at the end of the source's trace; undefined when the trace cannot tell (no
    * global_dirty_changed events, or no pause window to compare with).
    */
-  inPause: boolean | undefined;
+  inPause?: boolean;
   /** when it was switched on, ms relative to the pause start (negative: before) */
   startedAtMsRelativeToPauseStart?: number;
   /** when it was switched off, ms relative to the pause start */
@@ -105,9 +152,20 @@ export interface DirtyLogStop {
   note: string;
 }
 
+/** The pause as QEMU before 8.2 shows it: from run-state changes, not downtime checkpoints. */
+export interface LegacyPause {
+  /** the event that opened it: the source's runstate_set running → finish-migrate */
+  from: string;
+  /** the event that closed it: the destination's runstate_set → running (one host), else the source's migrate_set_state completed */
+  to: string;
+  ms: number;
+}
+
 export interface DowntimeBreakdown {
   /** false: no breakdown (see notes); phases are then empty */
   available: boolean;
+  /** without checkpoints (QEMU < 8.2): the pause bracketed by run-state tracepoints */
+  legacyPause?: LegacyPause;
   sameHost: boolean;
   /** 'shared': every offset is on one timeline; 'per-side': destination offsets have their own origin */
   clock: 'shared' | 'per-side';
@@ -118,6 +176,11 @@ export interface DowntimeBreakdown {
   sourceDowntimeMs?: number;
   /** src-downtime-start → dst VM started; only on one host */
   endToEndPauseMs?: number;
+  /**
+   * src-downtime-start → the source's vm_state_notify "running 0" (all vCPUs paused): how long
+   * the guest still ran inside the traced pause. Absent when not traced.
+   */
+  vcpusStoppedAfterMs?: number;
   /** the slowest device handlers, top 5 each, by µs */
   topDevices: { save: DeviceTime[]; load: DeviceTime[] };
   /** all device handler time, µs */
@@ -159,8 +222,11 @@ const CANONICAL = [
 ];
 
 const PHASE_NAMES: Record<string, string> = {
-  'src-downtime-start>src-vm-stopped': 'stop vCPUs',
-  'src-vm-stopped>src-iterable-saved': 'save RAM (iterable state)',
+  // Not just the vCPUs: global_state_store, the VM-state change handlers and the block drain
+  // run between these two checkpoints too (migration_stop_vm, do_vm_stop).
+  'src-downtime-start>src-vm-stopped': 'stop the VM (vCPUs, handlers, drain)',
+  // The switchover start and every iterable section (RAM, dirty bitmaps, VFIO ...), not RAM alone.
+  'src-vm-stopped>src-iterable-saved': 'save iterables (switchover, RAM)',
   'src-iterable-saved>src-non-iterable-saved': 'save device state (non-iterable)',
   'src-non-iterable-saved>src-downtime-end': 'end of stream on the source',
   'src-downtime-end>dst-precopy-loadvm-completed': 'destination finishes loading',
@@ -177,9 +243,9 @@ const sideOf = (name: string): 'source' | 'destination' | undefined =>
   name.startsWith('src-') ? 'source' : name.startsWith('dst-') ? 'destination' : undefined;
 
 /** The QEMU arguments that make one side write the log computeBreakdown reads. */
-export function traceArgs(logPath: string): string[] {
+export function traceArgs(logPath: string, events: readonly string[] = TRACE_EVENTS): string[] {
   return [
-    ...TRACE_EVENTS.flatMap((e) => ['-trace', e]),
+    ...events.flatMap((e) => ['-trace', e]),
     // Without it trace lines carry no time at all.
     '-msg',
     'timestamp=on',
@@ -282,6 +348,7 @@ function dirtyLogStopOf(
   src: TraceLog,
   window: { start: number; end: number } | undefined,
   noWindow = 'without the vmstate_downtime checkpoints the pause window is unknown',
+  pauseWord = 'pause',
 ): DirtyLogStop {
   const changes: Array<{ ev: TraceEvent; mask: number }> = [];
   for (const ev of src.events) {
@@ -289,6 +356,8 @@ function dirtyLogStopOf(
     if (mask !== undefined && ev.timeUs !== undefined) changes.push({ ev, mask });
   }
   if (changes.length === 0) {
+    // QEMU < 6.2 has no global_dirty_changed: the slot updates alone show it.
+    if (src.events.some((e) => kvmSlotUpdateOf(e))) return dirtyLogStopFromSlots(src, window, noWindow, pauseWord);
     return { inPause: undefined, note: 'no global_dirty_changed events in the source trace, so when dirty logging stopped is not known' };
   }
   let prev = 0;
@@ -365,6 +434,87 @@ function dirtyLogStopOf(
   return { inPause, ...base, atMsRelativeToPauseStart: at, ...withDuration, note: `dirty logging was switched off ${where}${took}` };
 }
 
+/**
+ * Dirty logging from KVM slot updates alone (QEMU 5.2 has no global_dirty_changed): it is on
+ * once a slot is registered with KVM_MEM_LOG_DIRTY_PAGES, and the stop is the first later
+ * update that registers a slot without it, on the thread that did so. Each update is traced
+ * after its ioctl returned, so the batch took from that thread's previous trace line to the
+ * batch's last update: the sum of the updates' durations.
+ */
+function dirtyLogStopFromSlots(src: TraceLog, window: { start: number; end: number } | undefined, noWindow: string, pauseWord: string): DirtyLogStop {
+  const evs = src.events.filter((e) => e.timeUs !== undefined);
+  const startIdx = evs.findIndex((e) => {
+    const s = kvmSlotUpdateOf(e);
+    return s !== undefined && s.size !== 0 && (s.flags & KVM_MEM_LOG_DIRTY_PAGES) !== 0;
+  });
+  if (startIdx < 0) return { inPause: undefined, note: 'the source trace never shows a KVM memory slot registered for dirty logging' };
+  const start = evs[startIdx]!;
+  const rel = (t: number) => (window ? ms3(t - window.start) : undefined);
+  const startedAt = rel(start.timeUs!);
+  const base: Partial<DirtyLogStop> = startedAt !== undefined ? { startedAtMsRelativeToPauseStart: startedAt } : {};
+  const isStop = (e: TraceEvent) => {
+    const s = kvmSlotUpdateOf(e);
+    return s !== undefined && s.size !== 0 && (s.flags & KVM_MEM_LOG_DIRTY_PAGES) === 0;
+  };
+  const stopIdx = evs.findIndex((e, i) => i > startIdx && isStop(e));
+  if (stopIdx < 0) {
+    if (!window) return { inPause: undefined, ...base, note: `dirty logging was switched on and still on at the end of the source trace; ${noWindow}` };
+    return {
+      inPause: false,
+      ...base,
+      note: `dirty logging was not switched off by the end of the source trace, so not inside the ${pauseWord}: no KVM slot was re-registered without dirty logging`,
+    };
+  }
+  const stop = evs[stopIdx]!;
+  const sameThread = (e: TraceEvent) => stop.tid === undefined || e.tid === undefined || e.tid === stop.tid;
+  // The batch: the stopping thread's consecutive slot updates that drop dirty logging.
+  let last = stop;
+  for (const e of evs.slice(stopIdx + 1)) {
+    if (!sameThread(e)) continue;
+    if (!kvmSlotUpdateOf(e)) break;
+    if (isStop(e)) last = e;
+  }
+  const before = evs.slice(0, stopIdx).reverse().find(sameThread);
+  const durationMs = before ? ms3(last.timeUs! - before.timeUs!) : undefined;
+  const took = durationMs !== undefined ? `, the KVM memory slot updates taking ${durationMs} ms` : '';
+  const withDuration = durationMs !== undefined ? { durationMs } : {};
+  if (!window) return { inPause: undefined, ...base, ...withDuration, note: `dirty logging was switched off${took}; ${noWindow}` };
+  const t = stop.timeUs!;
+  const inPause = t >= window.start && t <= window.end;
+  const where = inPause
+    ? `inside the ${pauseWord}, ${fmtMs(t - window.start)} after it began`
+    : t < window.start
+      ? `before the ${pauseWord}, ${fmtMs(window.start - t)} before it began`
+      : `after the ${pauseWord}, ${fmtMs(t - window.end)} after it ended`;
+  return { inPause, ...base, atMsRelativeToPauseStart: ms3(t - window.start), ...withDuration, note: `dirty logging was switched off ${where}${took}` };
+}
+
+/** "current_run_state 9 (running) new_state 7 (finish-migrate)" -> "finish-migrate". */
+function newRunState(ev: TraceEvent): string | undefined {
+  if (ev.name !== 'runstate_set') return undefined;
+  return /new_state \d+ \(([^)]+)\)/.exec(ev.argsText)?.[1];
+}
+
+/**
+ * The pause without checkpoints: from the source entering finish-migrate to the destination
+ * entering running (one host: one clock), else to the source's migrate_set_state completed.
+ */
+function legacyPauseOf(src: TraceLog, dst: TraceLog, sameHost: boolean): { pause: LegacyPause; window: { start: number; end: number } } | undefined {
+  const timed = (l: TraceLog) => l.events.filter((e) => e.timeUs !== undefined);
+  const stop = timed(src).findLast((e) => newRunState(e) === 'finish-migrate');
+  if (!stop) return undefined;
+  const dstRun = sameHost ? timed(dst).find((e) => newRunState(e) === 'running' && e.timeUs! >= stop.timeUs!) : undefined;
+  const end =
+    dstRun ?? timed(src).find((e) => e.name === 'migrate_set_state' && /\bcompleted\b/.test(e.argsText) && e.timeUs! >= stop.timeUs!);
+  if (!end) return undefined;
+  const pause: LegacyPause = {
+    from: 'source runstate_set finish-migrate',
+    to: dstRun ? 'destination runstate_set running' : 'source migrate_set_state completed',
+    ms: ms3(end.timeUs! - stop.timeUs!),
+  };
+  return { pause, window: { start: stop.timeUs!, end: end.timeUs! } };
+}
+
 function unavailable(sameHost: boolean, notes: string[], dirtyLogStop: DirtyLogStop): DowntimeBreakdown {
   return {
     available: false,
@@ -391,7 +541,11 @@ export function computeBreakdown(sourceLog: string, destLog: string, opts: Break
 
   const traced = (log: TraceLog) => log.events.some((e) => e.name.startsWith('vmstate_downtime_'));
   if (!traced(src) && !traced(dst)) {
-    return unavailable(sameHost, [NO_TRACEPOINTS_NOTE], dirtyLogStopOf(src, undefined));
+    const legacy = legacyPauseOf(src, dst, sameHost);
+    if (!legacy) return unavailable(sameHost, [NO_TRACEPOINTS_NOTE], dirtyLogStopOf(src, undefined));
+    const b = unavailable(sameHost, [NO_TRACEPOINTS_NOTE], dirtyLogStopOf(src, legacy.window, undefined, 'pause'));
+    b.legacyPause = legacy.pause;
+    return b;
   }
 
   const s = stampsOf(src, 'source');
@@ -458,6 +612,8 @@ export function computeBreakdown(sourceLog: string, destLog: string, opts: Break
   if (!sameHost && !dstStamps.length) notes.push('the destination trace has no checkpoints');
 
   const totals = { save: saves.reduce((a, x) => a + x.us, 0), load: loads.reduce((a, x) => a + x.us, 0) };
+  const paused = src.events.find((e) => e.name === 'vm_state_notify' && e.timeUs !== undefined && e.timeUs >= start.t && /^running 0\b/.test(e.argsText));
+  const vcpusStoppedAfterMs = paused ? ms3(paused.timeUs! - start.t) : undefined;
   return {
     available: true,
     sameHost,
@@ -466,6 +622,7 @@ export function computeBreakdown(sourceLog: string, destLog: string, opts: Break
     checkpoints,
     ...(sourceDowntimeMs !== undefined && { sourceDowntimeMs }),
     ...(endToEndPauseMs !== undefined && { endToEndPauseMs }),
+    ...(vcpusStoppedAfterMs !== undefined && { vcpusStoppedAfterMs }),
     topDevices: { save: top(saves), load: top(loads) },
     deviceTotalsUs: totals,
     dirtyLogStop: dirtyLogStopOf(src, window),
@@ -507,8 +664,14 @@ export interface BreakdownSummary {
   sourceDowntimeMs?: Spread;
   /** top 5 devices by median µs */
   topDevices: { save: DeviceSummary[]; load: DeviceSummary[] };
-  /** how many trials stopped dirty logging inside the pause, outside it, or could not tell */
-  dirtyLogStop: { inPause: number; outside: number; unknown: number };
+  /**
+   * How many trials stopped dirty logging inside the pause, outside it, or could not tell, and
+   * how long the slot updates that stopped it took. Counted over breakdowns with phases and
+   * those with only a legacy pause (QEMU < 8.2).
+   */
+  dirtyLogStop: { inPause: number; outside: number; unknown: number; durationMs?: Spread };
+  /** the pause bracketed by run states, where only that was traced (QEMU < 8.2) */
+  legacyPauseMs?: Spread;
   notes: string[];
 }
 
@@ -543,7 +706,8 @@ export function summarizeBreakdowns(bs: DowntimeBreakdown[]): BreakdownSummary {
   const phases = new Map<string, { name: string; side: PhaseSide; values: number[] }>();
   for (const b of ok) {
     for (const p of b.phases) {
-      const e = phases.get(p.key) ?? { name: p.name, side: p.side, values: [] };
+      // Today's label for the key: a results file keeps the label it was recorded with.
+      const e = phases.get(p.key) ?? { name: PHASE_NAMES[p.key] ?? p.name, side: p.side, values: [] };
       e.values.push(p.durationMs);
       phases.set(p.key, e);
     }
@@ -556,6 +720,9 @@ export function summarizeBreakdowns(bs: DowntimeBreakdown[]): BreakdownSummary {
     notes.push(`phases not seen in every trial (checkpoint order differed): ${partial.map(([k, e]) => `${k} (${e.values.length}/${ok.length})`).join(', ')}`);
   }
   const e2e = spread(ok.flatMap((b) => (b.endToEndPauseMs !== undefined ? [b.endToEndPauseMs] : [])));
+  const stops = (bs ?? []).filter((b) => b && (b.available || b.legacyPause));
+  const stopDurations = spread(stops.flatMap((b) => (b.dirtyLogStop.durationMs !== undefined ? [b.dirtyLogStop.durationMs] : [])));
+  const legacy = spread(stops.flatMap((b) => (b.legacyPause ? [b.legacyPause.ms] : [])));
   const srcDown = spread(ok.flatMap((b) => (b.sourceDowntimeMs !== undefined ? [b.sourceDowntimeMs] : [])));
   return {
     n: ok.length,
@@ -565,10 +732,12 @@ export function summarizeBreakdowns(bs: DowntimeBreakdown[]): BreakdownSummary {
     ...(srcDown && { sourceDowntimeMs: srcDown }),
     topDevices: { save: deviceSummary(ok, (b) => b.topDevices.save), load: deviceSummary(ok, (b) => b.topDevices.load) },
     dirtyLogStop: {
-      inPause: ok.filter((b) => b.dirtyLogStop.inPause === true).length,
-      outside: ok.filter((b) => b.dirtyLogStop.inPause === false).length,
-      unknown: ok.filter((b) => b.dirtyLogStop.inPause === undefined).length,
+      inPause: stops.filter((b) => b.dirtyLogStop.inPause === true).length,
+      outside: stops.filter((b) => b.dirtyLogStop.inPause === false).length,
+      unknown: stops.filter((b) => b.dirtyLogStop.inPause === undefined).length,
+      ...(stopDurations && { durationMs: stopDurations }),
     },
+    ...(legacy && { legacyPauseMs: legacy }),
     notes,
   };
 }

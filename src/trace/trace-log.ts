@@ -3,11 +3,12 @@
 // so a caller can show what QEMU wrote when a breakdown comes out empty.
 //
 // Line formats, as QEMU's generated trace code prints them (the `log` trace backend):
-//   QEMU ≤ 11.0 with `-msg timestamp=on`:  TID@SECONDS.MICROSECONDS:event args
+//   QEMU ≤ 10.0 with `-msg timestamp=on`:  TID@SECONDS.MICROSECONDS:event args
 //       ("%d@%zu.%06zu:" from gettimeofday; the number before @ is the *thread* id, so one
 //       QEMU's lines carry several ids: the main loop, the migration thread, ...)
-//   QEMU ≥ 11.1 with `-msg timestamp=on`:  2026-11-26T05:01:22.513895Z event args
-//       (an ISO-8601 UTC time, no thread id)
+//   QEMU ≥ 10.1 with `-msg timestamp=on`:  2026-11-26T05:01:22.513895Z event args
+//       (an ISO-8601 UTC time, no thread id; QEMU commit 012842c075, first in 10.0.90, i.e.
+//       the 10.1 development tree — 11.1 is merely the first release migdown was tested with)
 //   any version without `-msg timestamp=on`: event args   (no time at all)
 // Both clocks are the wall clock, so two QEMUs on one host can be put on one timeline.
 //

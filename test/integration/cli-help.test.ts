@@ -17,6 +17,7 @@ describe('built CLI help', () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^ok +QEMU: QEMU emulator version \d+\.\d+/m);
     expect(r.stdout).toMatch(/^(ok|note) +KVM: /m);
+    expect(r.stdout).toMatch(/^(ok|note) +host noise: .*(load [\d.]+ [\d.]+ [\d.]+ on \d+ CPUs|noisy host: )/m);
     const missing = await migdown(['doctor', '--qemu', '/nonexistent/qemu']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stdout).toMatch(/^problem QEMU: \/nonexistent\/qemu does not exist/m);

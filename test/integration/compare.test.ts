@@ -2,9 +2,11 @@
 // identical ones are not, the regression gate follows, `report` reprints the same table and
 // an interrupted compare resumes.
 
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migdown, newTag, qemuPids, readJsonl, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
+import { CLI, migdown, newTag, qemuPids, readJsonl, ROOT, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
 
 const tag = useQemuTags();
 
@@ -76,14 +78,48 @@ describe('migdown compare', () => {
     const before = readJsonl(out).filter((l) => l.kind === 'trial').length;
     expect(before).toBeLessThan(8);
 
-    const r = await migdown(['compare', '--resume', out, '--format', 'json']);
+    // Resuming with other options (here: none) is refused, showing the recorded command line.
+    const bare = await migdown(['compare', '--resume', out, '--format', 'json']);
+    expect(bare.exitCode).toBe(2);
+    expect(bare.stderr).toMatch(/was recorded with other options; .*--runs \(recorded "4", now "10"\).*Recorded, to check before you run it: migdown compare --resume \S+ .*--runs=4/);
+    expect(readJsonl(out).filter((l) => l.kind === 'trial')).toHaveLength(before);
+
+    // The printed command line continues it: the same flags as the interrupted session.
+    const again = /continue with: migdown (.*)$/m.exec(first.stderr)![1]!;
+    const r = await execa('sh', ['-c', `node ${CLI} ${again} --format json`], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`resuming .*: ${8 - before} trials to go`));
+    expect(r.stderr).toMatch(new RegExp(`resuming .*: ${8 - before} trials? to go`));
     const trials = readJsonl(out).filter((l) => l.kind === 'trial');
     expect(trials).toHaveLength(8);
     expect(readJsonl(out).filter((l) => l.kind === 'header')).toHaveLength(1);
     const doc = JSON.parse(r.stdout) as Doc;
     expect(doc.report.variants.map((v) => v.completed)).toEqual([4, 4]);
+  });
+
+  it('--resume never runs what the file says: a crafted header with a ProxyCommand runs nothing and writes nothing', async () => {
+    const dir = tmpDir();
+    const pwned = path.join(dir, 'pwned');
+    const lines = readFileSync(path.join(ROOT, 'test', 'fixtures', 'results', 'compare-small.jsonl'), 'utf8').trim().split('\n');
+    const header = JSON.parse(lines[0]!) as { config: { options: Record<string, unknown> } };
+    Object.assign(header.config.options, {
+      destHost: 'x.invalid',
+      sshOption: [`ProxyCommand=sh -c 'id > ${pwned}'`],
+      qemuA: `${dir}/evil-qemu`,
+      html: path.join(dir, 'report.html'),
+      svg: path.join(dir, 'svg'),
+      out: path.join(dir, 'elsewhere.jsonl'),
+    });
+    const file = path.join(dir, 'crafted.jsonl');
+    writeFileSync(file, [JSON.stringify(header), ...lines.slice(1, 3)].join('\n') + '\n');
+    const before = readFileSync(file, 'utf8');
+    const r = await migdown(['compare', '--resume', file]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--dest-host \(recorded "x.invalid", now null\)/);
+    expect(r.stderr).toMatch(/--ssh-option=ProxyCommand=sh -c/); // shown, quoted, for the user to judge
+    expect(existsSync(pwned)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['crafted.jsonl']);
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('refuses bad input with one line, exit 2', async () => {

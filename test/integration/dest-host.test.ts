@@ -4,10 +4,10 @@
 
 import { execa, execaSync } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, newTag, qemuPids, readJsonl, ROOT, tagArgs, tmpDir, waitFor } from './helpers.js';
+import { CLI, newTag, noteResultsFile, qemuPids, readJsonl, ROOT, tagArgs, tmpDir, waitFor } from './helpers.js';
 
 const SCRIPT = path.join(ROOT, 'scripts', 'netns-hosts.sh');
 
@@ -28,6 +28,7 @@ const netDir = path.join(tmpDir(), 'net');
 const env = { ...process.env, MD_SRC_NS: SRC_NS, MD_DST_NS: DST_NS } as Record<string, string>;
 
 function migdownInSource(args: string[]) {
+  noteResultsFile(args);
   const ssh = [`IdentityFile=${netDir}/id_ed25519`, `UserKnownHostsFile=${netDir}/known_hosts`, 'IdentitiesOnly=yes'];
   return execa('ip', ['netns', 'exec', SRC_NS, 'node', CLI, ...args, '--dest-host', 'root@10.231.0.2', ...ssh.map((o) => `--ssh-option=${o}`)], {
     reject: false,
@@ -90,6 +91,44 @@ describe.skipIf(skip)(`--dest-host across two network namespaces${skip ? ` (skip
     // QEMU's or ssh's words, whichever noticed first.
     expect(doc.trials[0]!.reason).toMatch(/lost|not responding|closed|dropped|reset|broken pipe|timed out/i);
     await waitFor(() => qemuPids(tag).length === 0 || undefined, 15_000, 'no QEMU left on either host');
+  });
+
+  it('an ssh alias (HostName given to ssh, not DNS) works: TCP goes where ssh -G says; one fresh port per trial on that address only', async () => {
+    const out = path.join(tmpDir(), 'alias.jsonl');
+    const tag = newTag();
+    const ssh = [`IdentityFile=${netDir}/id_ed25519`, `UserKnownHostsFile=${netDir}/known_hosts`, 'IdentitiesOnly=yes', 'HostName=10.231.0.2'];
+    const r = await execa('ip', ['netns', 'exec', SRC_NS, 'node', CLI, 'run', '--ram', '256M', '--smp', '1', '--runs', '2', '--json', '--out', out, ...tagArgs(tag), '--dest-host', 'root@mgd-dst', ...ssh.map((o) => `--ssh-option=${o}`)], {
+      reject: false,
+      all: true,
+      env: { NO_COLOR: '1' },
+      stdin: 'ignore',
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    const doc = JSON.parse(r.stdout) as { trials: Array<{ status: string; destinationArgv: string[]; monitor: Array<{ command: string }> }> };
+    const ports = doc.trials.map((t) => {
+      expect(t.status).toBe('completed');
+      // bound to the address the source connects to, never tcp::PORT (every interface)
+      expect(t.destinationArgv[t.destinationArgv.indexOf('-incoming') + 1]).toBe('tcp:10.231.0.2:0');
+      const migrate = t.monitor.find((m) => m.command.startsWith('migrate -d '))!.command;
+      expect(migrate).toMatch(/^migrate -d tcp:10\.231\.0\.2:\d+$/);
+      return Number(migrate.split(':').pop());
+    });
+    expect(new Set(ports).size).toBe(2);
+    expect(qemuPids(tag)).toEqual([]);
+  });
+
+  it('--ssh-option StrictHostKeyChecking=yes wins over migdown\'s accept-new: an unknown host key is refused', async () => {
+    const known = path.join(tmpDir(), 'empty_known_hosts');
+    writeFileSync(known, '');
+    const ssh = ['StrictHostKeyChecking=yes', `IdentityFile=${netDir}/id_ed25519`, `UserKnownHostsFile=${known}`, 'IdentitiesOnly=yes'];
+    const r = await execa('ip', ['netns', 'exec', SRC_NS, 'node', CLI, 'run', '--ram', '256M', '--dest-host', 'root@10.231.0.2', ...ssh.map((o) => `--ssh-option=${o}`)], {
+      reject: false,
+      env: { NO_COLOR: '1' },
+      stdin: 'ignore',
+    });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Host key verification failed/);
+    expect(readFileSync(known, 'utf8')).toBe(''); // nothing was accepted
   });
 
   it('preflight: a host that does not answer is one line, exit 2', async () => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   SerialParser,
+  beatContinuity,
   heartbeatGaps,
   gapStats,
   parseBanner,
@@ -184,7 +185,7 @@ describe.skipIf(!haveQemu)(`guest payload in QEMU (${accel})`, () => {
     const g = await bootGuest({ mem: `${memMiB}M`, append: 'touch=read dirty=0 ws=16 hb=1' });
     try {
       const banner = await g.waitFor(isText, 60_000);
-      expect(parseBanner(banner.line)).toMatchObject({ protocol: 1, touch: 'read', dirtyMiBs: 0, hbMs: 1 });
+      expect(parseBanner(banner.line)).toMatchObject({ protocol: 2, touch: 'read', dirtyMiBs: 0, hbMs: 1 });
 
       const ready = await g.waitFor(isReady, 60_000);
       // all RAM but the sub-1-MiB holes and the payload itself
@@ -209,6 +210,30 @@ describe.skipIf(!haveQemu)(`guest payload in QEMU (${accel})`, () => {
       expect(stats.median).toBeGreaterThan(0.3);
       expect(stats.median).toBeLessThan(3);
       expect(g.events.some((e) => e.type === 'text' && /^(ERR|PANIC)/.test(e.line))).toBe(false);
+      // Every beat is numbered, and none is lost between guest and host.
+      const numbered = g.events.filter((e): e is Extract<SerialEvent, { type: 'beat' }> => e.type === 'beat');
+      expect(numbered.every((e) => e.seq !== undefined)).toBe(true);
+      expect(beatContinuity(numbered).lost).toBe(0);
+    } finally {
+      await killQemu(g.proc);
+    }
+  });
+
+  it('beats every 250 µs with hbus=250, numbered without a gap', async () => {
+    const g = await bootGuest({ mem: '256M', append: 'touch=read dirty=0 ws=16 hbus=250' });
+    try {
+      const banner = await g.waitFor(isText, 60_000);
+      expect(parseBanner(banner.line)).toMatchObject({ protocol: 2, hbMs: 0.25 });
+      await g.waitFor(isTsc, 10_000);
+      await sleep(200);
+      const from = performance.now();
+      await sleep(1000);
+      const to = performance.now();
+      const beats = g.events.filter((e): e is Extract<SerialEvent, { type: 'beat' }> => e.type === 'beat' && e.at >= from && e.at < to);
+      const expected = (to - from) * 4;
+      expect(beats.length).toBeGreaterThan(expected * 0.3);
+      expect(beats.length).toBeLessThan(expected * 1.1 + 5);
+      expect(beatContinuity(beats).lost).toBe(0);
     } finally {
       await killQemu(g.proc);
     }

@@ -11,6 +11,11 @@ type Trial = {
   status: string;
   reason?: string;
   info: { downtimeMs: number; normalPages?: number; normalBytes?: number; transferredRamBytes?: number };
+  wallMs: number;
+  phaseMs: Record<string, number>;
+  firmware?: { name: string; path?: string };
+  sourceArgv: string[];
+  destinationArgv: string[];
   guest: { observedDowntimeMs?: number; heartbeatPeriodMs: number; baselineGapMs?: { n: number; median: number }; readyAfterMs?: number; requestedDirtyRateMiBs: number; measuredDirtyRateMiBs?: number };
 };
 
@@ -32,6 +37,19 @@ describe('the built-in guest', () => {
       expect(t.guest.observedDowntimeMs!).toBeGreaterThanOrEqual(t.info.downtimeMs - 2 * t.guest.heartbeatPeriodMs - 1);
       expect(t.guest.baselineGapMs?.n).toBeGreaterThan(50);
       expect(t.guest.readyAfterMs).toBeGreaterThan(0);
+      // Every phase of the trial is timed, and together they are the trial's wall time.
+      expect(Object.keys(t.phaseMs)).toEqual(['boot', 'ready', 'configure', 'migrate', 'verify', 'stop']);
+      const sum = Object.values(t.phaseMs).reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - t.wallMs)).toBeLessThan(25);
+      // --firmware auto: qboot where this QEMU's data directories have it, on both sides alike.
+      const bios = (argv: string[]) => argv[argv.indexOf('-bios') + 1];
+      if (t.firmware?.name === 'qboot') {
+        expect(t.firmware.path).toMatch(/\/qboot\.rom$/);
+        expect([bios(t.sourceArgv), bios(t.destinationArgv)]).toEqual(['qboot.rom', 'qboot.rom']);
+      } else {
+        expect(t.firmware?.name).toBe('seabios');
+        expect([...t.sourceArgv, ...t.destinationArgv]).not.toContain('-bios');
+      }
     }
   });
 
@@ -64,5 +82,8 @@ describe('the built-in guest', () => {
     expect(r.exitCode, r.all).toBe(1);
     expect(r.trials[0]!.status).toBe('error');
     expect(r.trials[0]!.reason).toMatch(/guest not ready: \/login:\/ did not appear on the serial console within 3 s; last serial output: /);
+    // A disk needs a BIOS that boots disks: --firmware auto keeps SeaBIOS for images.
+    expect(r.trials[0]!.firmware).toEqual({ name: 'seabios' });
+    expect(r.trials[0]!.sourceArgv).not.toContain('-bios');
   });
 });

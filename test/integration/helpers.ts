@@ -3,12 +3,13 @@
 // precisely even when other QEMUs run on the machine.
 
 import { execa } from 'execa';
-import { afterEach, expect } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resultsSchemaErrors } from '../results-validator.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = path.join(ROOT, 'bin', 'migdown.js');
@@ -35,7 +36,28 @@ export function tagArgs(tag: string): string[] {
   return ['--qemu-arg=-name', `--qemu-arg=${tag}`];
 }
 
+/** Results files the tests' migdown commands wrote (--out, --resume), checked after each file. */
+const resultsFiles = new Set<string>();
+
+/** Remember the results file of a migdown command line, for the schema check below. */
+export function noteResultsFile(args: string[]): void {
+  args.forEach((a, i) => {
+    const inline = /^--(?:out|resume)=(.+)$/.exec(a)?.[1];
+    const next = (a === '--out' || a === '--resume') && args[i + 1];
+    if (inline) resultsFiles.add(inline);
+    if (next) resultsFiles.add(next);
+  });
+}
+
+/** Every results file the suite's migdown runs wrote must pass the shipped JSON Schema. */
+afterAll(() => {
+  const bad = [...resultsFiles].filter(existsSync).flatMap((f) => resultsSchemaErrors(readFileSync(f, 'utf8')).map((e) => `${f} ${e}`));
+  resultsFiles.clear();
+  expect(bad, 'results files that do not match schemas/results.schema.json').toEqual([]);
+});
+
 export function migdown(args: string[], opts: { env?: Record<string, string> } = {}) {
+  noteResultsFile(args);
   return execa('node', [CLI, ...args], {
     reject: false,
     all: true,

@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, migdown, newTag, qemuPids, tagArgs, tmpDir } from './helpers.js';
+import { CLI, migdown, newTag, noteResultsFile, qemuPids, tagArgs, tmpDir } from './helpers.js';
 
 const tags: string[] = [];
 function tag(): string {
@@ -26,6 +26,7 @@ const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 /** Run the CLI with stdin/stdout/stderr on a fresh pseudo-terminal; returns everything it wrote there. */
 async function underPty(args: string[]) {
+  noteResultsFile(args);
   const command = ['node', CLI, ...args].map(shellQuote).join(' ');
   // -q quiet, -f flush on every write, -e return the child's exit code, -c run this command.
   // The pty is left unsized (0x0) when the test runner has no terminal, as in CI.

@@ -1,6 +1,6 @@
 // `migdown run` on real QEMU: KVM where /dev/kvm is usable, TCG otherwise; both must pass.
 
-import { readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kvmUsable, migdown, newTag, qemuPids, readJsonl, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
@@ -34,6 +34,9 @@ describe(`migdown run (${accel})`, () => {
     }
     const lines = readJsonl(out);
     expect(lines.map((l) => l.kind)).toEqual(['header', 'trial', 'trial']);
+    // the results format and the host's noise, in the header and over each trial
+    expect(lines[0]).toMatchObject({ schemaVersion: 1, hostNoise: { loadAvg: [expect.any(Number), expect.any(Number), expect.any(Number)], otherQemus: expect.any(Array) } });
+    for (const l of lines.slice(1)) expect(l['noise']).toMatchObject({ loadAvg1: expect.any(Number), otherQemus: expect.any(Number), stealPct: expect.any(Number), othersCpus: expect.any(Number) });
   });
 
   it('prints a table when not asked for JSON', async () => {
@@ -101,6 +104,24 @@ describe(`migdown run (${accel})`, () => {
     child.kill('SIGKILL');
     await child;
     await waitFor(() => qemuPids(t).length === 0 || undefined, 5_000, 'QEMUs to die with their parent');
+  });
+
+  it('a run directory left by kill -9 (under $XDG_RUNTIME_DIR) is removed by the next migdown', async () => {
+    const xdg = tmpDir();
+    chmodSync(xdg, 0o700);
+    const env = { XDG_RUNTIME_DIR: xdg };
+    const t = tag();
+    const child = migdown(['run', '--ram', '128M', '--smp', '1', '--runs', '50', '--speed', '64K', '--out', path.join(tmpDir(), 'r.jsonl'), ...tagArgs(t)], { env });
+    await waitFor(() => qemuPids(t).length === 2, 30_000, 'both QEMUs');
+    child.kill('SIGKILL');
+    await child;
+    await waitFor(() => qemuPids(t).length === 0 || undefined, 5_000, 'QEMUs to die with their parent');
+    const left = readdirSync(xdg).filter((n) => n.startsWith('migdown-'));
+    expect(left).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(xdg, left[0]!, 'owner.json'), 'utf8'))).toMatchObject({ pid: child.pid });
+    const next = await migdown(['run', '--ram', '128M', '--smp', '1', '--runs', '1', '--guest', 'none', '--out', path.join(tmpDir(), 'r.jsonl'), ...tagArgs(tag())], { env });
+    expect(next.exitCode, next.all).toBe(0);
+    expect(readdirSync(xdg).filter((n) => n.startsWith('migdown-'))).toEqual([]);
   });
 
   it('shows QEMU stderr when QEMU cannot start, exit 1', async () => {

@@ -47,6 +47,23 @@ describe('scenarios on real QEMU', () => {
     writeFileSync(file, 'name: typo\ndescription: d\nvm:\n  ram: 1G\n  smpp: 2\n');
     const r = await migdown(['run', '--scenario', file]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim()).toBe(`migdown: ${file}: vm: unknown key "smpp" (expected one of: ram, smp, machine, accel, dirtyRing, guest, args)`);
+    expect(r.stderr.trim()).toBe(`migdown: ${file}: vm: unknown key "smpp" (expected one of: ram, smp, machine, accel, dirtyRing, firmware, guest, args)`);
+  });
+
+  it('a parameter value that would edit the monitor line (DEL bytes) is refused before any VM starts', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = path.join(tmpDir(), 'evil.yaml');
+    const value = `4${'\x7f'.repeat(40)}migrate -d exec:touch\${IFS}${tmpDir()}/pwned`;
+    writeFileSync(file, `name: evil\ndescription: d\nmigration:\n  parameters:\n    downtime-limit: ${JSON.stringify(value)}\n`);
+    const t = tag();
+    const r = await migdown(['run', '--scenario', file, '--ram', '256M', ...tagArgs(t)]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${file}: migration.parameters.downtime-limit: the value "4\\x7f`);
+    expect(r.stderr).not.toContain('\x7f');
+    expect(qemuPids(t)).toEqual([]);
+    const flag = await migdown(['run', '--param', `downtime-limit=${value}`, '--ram', '256M', ...tagArgs(t)]);
+    expect(flag.exitCode).toBe(2);
+    expect(flag.stderr).toMatch(/^migdown: --param: downtime-limit: the value/);
   });
 });

@@ -8,7 +8,7 @@
 
 import { execa, execaSync } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
   migrationEndpoints,
   parseHostSpec,
   randomMigrationPort,
+  resolveTargetAddress,
   startRemoteQemu,
   type RemoteQemu,
   type SshOptions,
@@ -220,6 +221,18 @@ describe.skipIf(!!skipReason)(`two hosts over SSH (network namespaces, ${accel})
     expect(r.facts?.host.cpuModel).not.toBe('');
     expect(r.facts?.host.memBytes).toBeGreaterThan(0);
     expect(r.endpoints.migrate).toMatch(/^tcp:10\.231\.0\.2:\d+$/);
+  });
+
+  it('an alias from an ssh config file (-F): ssh -G gives the address the probe and the migration use', async () => {
+    const config = path.join(tmpDir(), 'ssh_config');
+    writeFileSync(config, `Host mgd-dst\n  HostName ${DST_ADDR}\n  User root\n`);
+    const alias = parseHostSpec('mgd-dst');
+    const opts = { ...ssh, configFile: config };
+    alias.address = await resolveTargetAddress(alias, opts);
+    expect(alias.address).toBe(DST_ADDR);
+    const r = await preflightRemote(alias, { ...opts, accel, ramBytes: 128 * 1024 ** 2, port: randomMigrationPort() });
+    expect(r.failures).toEqual([]);
+    expect(r.endpoints.incoming).toMatch(/^tcp:10\.231\.0\.2:\d+$/);
   });
 
   it('preflight: each problem is one clear line', async () => {

@@ -35,8 +35,8 @@ const reportedDowntime = (name: string): number => {
 const sum = (b: DowntimeBreakdown) => b.phases.reduce((s, p) => s + p.durationMs, 0);
 
 const NORMAL_ORDER = [
-  ['src-downtime-start>src-vm-stopped', 'stop vCPUs', 'source'],
-  ['src-vm-stopped>src-iterable-saved', 'save RAM (iterable state)', 'source'],
+  ['src-downtime-start>src-vm-stopped', 'stop the VM (vCPUs, handlers, drain)', 'source'],
+  ['src-vm-stopped>src-iterable-saved', 'save iterables (switchover, RAM)', 'source'],
   ['src-iterable-saved>src-non-iterable-saved', 'save device state (non-iterable)', 'source'],
   ['src-non-iterable-saved>src-downtime-end', 'end of stream on the source', 'source'],
   ['src-downtime-end>dst-precopy-loadvm-completed', 'destination finishes loading', 'both'],
@@ -132,10 +132,11 @@ describe('traceArgs / hasDowntimeTracepoints', () => {
       '-trace', 'vmstate_downtime_load',
       '-trace', 'global_dirty_changed',
       '-trace', 'kvm_set_user_memory',
+      '-trace', 'vm_state_notify',
       '-msg', 'timestamp=on',
       '-D', '/run/d/src.trace.log',
     ]);
-    expect(TRACE_EVENTS).toHaveLength(5);
+    expect(TRACE_EVENTS).toHaveLength(6);
   });
 
   it('finds vmstate_downtime_checkpoint as a whole line of `-trace help`', () => {
@@ -363,7 +364,7 @@ describe('summarizeBreakdowns / compareBreakdowns', () => {
     expect(s.unavailable).toBe(1);
     expect(s.phases.map((p) => p.key)).toEqual(NORMAL_ORDER.map((o) => o[0]));
     const stop = s.phases[0]!;
-    expect(stop).toEqual({ key: NORMAL_ORDER[0]![0], name: 'stop vCPUs', side: 'source', n: 3, medianMs: 0.17, minMs: 0.157, maxMs: 9.391 });
+    expect(stop).toEqual({ key: NORMAL_ORDER[0]![0], name: 'stop the VM (vCPUs, handlers, drain)', side: 'source', n: 3, medianMs: 0.17, minMs: 0.157, maxMs: 9.391 });
     expect(s.phases[1]!.medianMs).toBe(0.294); // 49.428, 0.294, 0.032
     expect(s.endToEndPauseMs).toEqual({ n: 3, medianMs: 3.88, minMs: 2.684, maxMs: 88.938 });
     expect(s.sourceDowntimeMs!.medianMs).toBe(1.544);
@@ -385,7 +386,7 @@ describe('summarizeBreakdowns / compareBreakdowns', () => {
     const ram = c.phases[1]!;
     expect(ram).toEqual({
       key: 'src-vm-stopped>src-iterable-saved',
-      name: 'save RAM (iterable state)',
+      name: 'save iterables (switchover, RAM)',
       side: 'source',
       nA: 1,
       nB: 1,

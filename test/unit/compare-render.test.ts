@@ -288,7 +288,7 @@ describe('renderCsv', () => {
     const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
     const qa = rows[1]!;
     const qb = rows[2]!;
-    expect([qa[col('metric')], qa[col('variant')], qa[col('median_ms')], qa[col('delta_ms')]]).toEqual(['qemuDowntime', 'A', '35', '']);
+    expect([qa[col('metric')], qa[col('variant')], qa[col('median_ms')], qa[col('delta_ms')]]).toEqual(['qemu_downtime', 'A', '35', '']);
     expect([qb[col('variant')], qb[col('baseline')], qb[col('median_ms')], qb[col('delta_ms')], qb[col('verdict')]]).toEqual([
       'B',
       'A',

@@ -40,7 +40,7 @@ describe('bad scenario files', () => {
   const bad = (text: string) => () => parseScenario(text, 'x.yaml');
   it('names the file, the path and the expected keys for a typo', () => {
     expect(bad('name: a\ndescription: d\nvm:\n  ramm: 8G\n')).toThrow(
-      'x.yaml: vm: unknown key "ramm" (expected one of: ram, smp, machine, accel, dirtyRing, guest, args)',
+      'x.yaml: vm: unknown key "ramm" (expected one of: ram, smp, machine, accel, dirtyRing, firmware, guest, args)',
     );
     expect(bad('name: a\ndescription: d\nmigration:\n  speeed: 0\n')).toThrow(/^x\.yaml: migration: unknown key "speeed" \(expected one of: speed, downtime,/);
     expect(bad('name: a\ndescription: d\nvariants:\n  - label: x\n    qemu_path: /q\n')).toThrow(

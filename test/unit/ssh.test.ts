@@ -3,14 +3,19 @@
 // and the remote watchdog script itself, run locally in bash with a stand-in for QEMU.
 
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { evaluateFacts, factsScript, parseFacts } from '../../src/remote/preflight.js';
 import {
   formatTarget,
   lastLine,
+  listeningUri,
   migrationEndpoints,
   parseHostSpec,
+  parseSshG,
+  randomMigrationPort,
   REMOTE_WRAPPER,
   remoteCommandLine,
   remoteQemuArgv,
@@ -105,6 +110,17 @@ describe('ssh command line', () => {
     expect(args).toContain('Compression=no');
   });
 
+  it("the user's -o options win: ssh keeps the first value, so they come before migdown's", async () => {
+    const args = sshOptionArgs({ extraOptions: ['StrictHostKeyChecking=yes', 'ConnectTimeout=3'] });
+    // the real ssh client says which value it would use (ssh -G connects nowhere)
+    const r = await execa('ssh', ['-G', '-F', '/dev/null', ...args, 'example.invalid'], { reject: false, stdin: 'ignore' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('stricthostkeychecking true');
+    expect(lines).toContain('connecttimeout 3');
+    expect(lines).toContain('batchmode yes'); // migdown's own still apply where the user said nothing
+  });
+
   it('puts port, user, host, -- and the one command string last; wrapper first', () => {
     const cmd = sshCommand(parseHostSpec('root@[fe80::1]:2222'), { wrapper: ['ip', 'netns', 'exec', 'ns1'] }, 'echo hi');
     expect(cmd.slice(0, 5)).toEqual(['ip', 'netns', 'exec', 'ns1', 'ssh']);
@@ -143,10 +159,31 @@ describe('migrationEndpoints', () => {
       port: 4444,
     });
   });
-  it('a host name: the destination listens on every address', () => {
+  it('never every interface: the destination binds the address the source connects to', () => {
     const e = migrationEndpoints(parseHostSpec('dst.lab:2222'), 5000);
-    expect(e.incoming).toBe('tcp::5000');
+    expect(e.incoming).toBe('tcp:dst.lab:5000');
     expect(e.migrate).toBe('tcp:dst.lab:5000');
+    // an ssh alias resolved by ssh -G: TCP goes to its address, not to the alias
+    const alias = { ...parseHostSpec('root@mgd-dst'), address: '10.77.0.2' };
+    expect(migrationEndpoints(alias, 0)).toEqual({ incoming: 'tcp:10.77.0.2:0', migrate: 'tcp:10.77.0.2:0', connectHost: '10.77.0.2', port: 0 });
+  });
+  it("reads back the port the destination's kernel chose, from every QEMU's info migrate", () => {
+    const dir = path.join(__dirname, '..', 'fixtures', 'versions');
+    for (const v of readdirSync(dir).filter((d) => /^\d/.test(d))) {
+      const text = readFileSync(path.join(dir, v, 'dest-info-migrate-before.txt'), 'utf8');
+      const port = /tcp:127\.0\.0\.1:(\d+)/.exec(text)![1];
+      expect(listeningUri(text, migrationEndpoints({ spec: 'h', host: '127.0.0.1' }, 0)), v).toBe(`tcp:127.0.0.1:${port}`);
+      expect(listeningUri(text, migrationEndpoints({ spec: 'h', host: '10.0.0.9' }, 0)), v).toBeUndefined();
+    }
+    const v6 = migrationEndpoints(parseHostSpec('[fd00::2]:22'), 0);
+    expect(listeningUri('socket address: [\n\ttcp:fd00::2:40001\n]', v6)).toBe('tcp:[fd00::2]:40001');
+  });
+  it('the probe port comes from the CSPRNG, not Math.random', () => {
+    const spy = vi.spyOn(Math, 'random');
+    const ports = Array.from({ length: 200 }, randomMigrationPort);
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    expect(ports.every((p) => p >= 49152 && p <= 60999)).toBe(true);
   });
   it('IPv6 goes in brackets', () => {
     const e = migrationEndpoints(parseHostSpec('[fd00::2]:22'), 4444);
@@ -161,6 +198,14 @@ describe('migrationEndpoints', () => {
   it('rejects other URIs', () => {
     expect(() => migrationEndpoints(parseHostSpec('h'), 1, 'unix:/tmp/s')).toThrow(/expected tcp:HOST:PORT/);
     expect(() => migrationEndpoints(parseHostSpec('h'), 1, 'tcp:h:99999')).toThrow(/bad port/);
+  });
+});
+
+describe('ssh -G', () => {
+  it('takes the host name, port and user ssh would use', () => {
+    expect(parseSshG('user root\nhostname 10.77.0.2\nport 2222\nbatchmode yes\n')).toEqual({ hostname: '10.77.0.2', port: 2222, user: 'root' });
+    expect(parseSshG('hostname -oProxyCommand=x\n')).toBeUndefined();
+    expect(parseSshG('port 22\n')).toBeUndefined();
   });
 });
 

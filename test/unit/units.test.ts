@@ -51,23 +51,3 @@ describe('whole numbers', () => {
   });
 });
 
-describe('run directory housekeeping', async () => {
-  const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const { makeRunDir, removeStaleRunDirs } = await import('../../src/util/rundir.js');
-  it('removes directories whose owner is gone, keeps live ones', async () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'rundir-test-'));
-    const stale = path.join(tmp, 'migdown-stale');
-    const live = path.join(tmp, 'migdown-live');
-    for (const [dir, pid] of [[stale, 2 ** 22 + 1], [live, process.pid]] as const) {
-      (await import('node:fs')).mkdirSync(dir);
-      writeFileSync(path.join(dir, 'owner.pid'), `${pid}\n`);
-    }
-    expect(await removeStaleRunDirs(tmp)).toBe(1);
-    expect(existsSync(stale)).toBe(false);
-    expect(existsSync(live)).toBe(true);
-    const mine = await makeRunDir();
-    expect(existsSync(path.join(mine, 'owner.pid'))).toBe(true);
-  });
-});
