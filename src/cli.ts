@@ -2,7 +2,7 @@
 // every error, signal and exit code is decided here and nowhere else.
 
 import { Command, CommanderError } from 'commander';
-import { CouldNotMeasure, EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
+import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
 import { colorEnabled, makeChalk } from './render/style.js';
 import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
@@ -10,8 +10,12 @@ import type { CommandContext } from './commands/context.js';
 const EXIT_CODES_HELP = `
 Exit codes:
   0    every migration completed (and every gate passed)
-  1    a migration failed or timed out, QEMU died, or a gate tripped
-  2    bad input: an option, a file, a missing QEMU or KVM; nothing was measured
+  1    could not measure: a migration failed or timed out, QEMU died or would not start
+  2    bad input: an option, a file, a missing QEMU or KVM, a build spec, a patch that does not
+       apply, missing build dependencies; nothing was measured
+  3    measured, and a gate (--max-downtime, --fail-if-regression) tripped
+  4    a QEMU build failed (its log stays in the cache; the last compiler errors are shown)
+  125  with --bisect, instead of 1 or 4: git bisect run skips the commit
   130  interrupted by SIGINT (Ctrl-C); finished trials are kept in the results file
   129, 143  interrupted by SIGHUP or SIGTERM; likewise
 
@@ -33,6 +37,8 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   scenarios: async () => (await import('./commands/scenarios.js')).scenariosCommand,
   parse: async () => (await import('./commands/parse.js')).parseCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  build: async () => (await import('./commands/build.js')).buildCommand,
+  reproduce: async () => (await import('./commands/reproduce.js')).reproduceCommand,
 };
 
 /** The factories needed for this argv: the named command's, or all of them for help. */
@@ -165,13 +171,16 @@ export async function main(argv: string[]): Promise<number> {
       ctx.stderr.write(`migdown: ${err.message}\n`);
       return EXIT.usage;
     }
-    if (err instanceof CouldNotMeasure) {
-      ctx.stderr.write(`migdown: ${err.message}\n`);
-      return EXIT.couldNotMeasure;
+    const skip = err instanceof BisectSkip;
+    const failure = err instanceof BisectSkip ? err.failure : err;
+    if (failure instanceof BuildFailed) {
+      ctx.stderr.write(`migdown: ${failure.message}\n`);
+      for (const line of failure.errorLines) ctx.stderr.write(`  ${line}\n`);
+      return skip ? EXIT.bisectSkip : EXIT.buildFailed;
     }
-    if (err instanceof RuntimeFailure) {
-      ctx.stderr.write(`migdown: ${err.message}\n`);
-      return EXIT.failure;
+    if (failure instanceof CouldNotMeasure || failure instanceof RuntimeFailure) {
+      ctx.stderr.write(`migdown: ${failure.message}\n`);
+      return skip ? EXIT.bisectSkip : failure instanceof CouldNotMeasure ? EXIT.couldNotMeasure : EXIT.failure;
     }
     ctx.stderr.write(`migdown: internal error: ${errorMessage(err)}\n`);
     if (process.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);

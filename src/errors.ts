@@ -4,7 +4,7 @@
 /** Exit codes, documented in `migdown --help` and the README. */
 export const EXIT = {
   ok: 0,
-  /** a migration failed, QEMU died, a gate tripped: the run itself went wrong */
+  /** a migration failed or QEMU died: the run itself went wrong (nothing to judge) */
   failure: 1,
   /**
    * the run could not produce a verdict: QEMU would not start (the same error twice in a row),
@@ -13,6 +13,12 @@ export const EXIT = {
   couldNotMeasure: 1,
   /** bad input: options, files, missing binaries; nothing was measured */
   usage: 2,
+  /** everything was measured and a gate (--max-downtime, --fail-if-regression) tripped */
+  gate: 3,
+  /** `migdown build` (or a build spec given to run/compare) failed to compile */
+  buildFailed: 4,
+  /** --bisect: could not measure (build failed, QEMU would not start, migrations failed); git bisect skips */
+  bisectSkip: 125,
   /** 128 + SIGINT / SIGTERM, as shells report signals */
   sighup: 129,
   sigint: 130,
@@ -27,6 +33,25 @@ export class UsageError extends Error {
 /** Something went wrong while measuring. Exit 1. */
 export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';
+}
+
+/** A QEMU build failed; the boundary prints the message and the compiler's last error lines. Exit 4. */
+export class BuildFailed extends Error {
+  override name = 'BuildFailed';
+  constructor(
+    message: string,
+    readonly errorLines: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** --bisect: the command could not measure (the cause says why); the boundary exits 125. */
+export class BisectSkip extends Error {
+  override name = 'BisectSkip';
+  constructor(readonly failure: RuntimeFailure | BuildFailed | CouldNotMeasure) {
+    super(failure.message);
+  }
 }
 
 /**

@@ -15,7 +15,8 @@ import { terminalSafe } from '../render/sanitize.js';
 import { mulberry32 } from '../stats/compare.js';
 import { parsePositiveInt } from '../util/units.js';
 import type { CommandContext } from './context.js';
-import { checkGates, addGateOptions, type RawGateOptions } from './gates.js';
+import { checkGates, addGateOptions, bisectExit, type RawGateOptions } from './gates.js';
+import { BUILD_SPEC_HELP, resolveQemuSpec } from './build.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
 import { trialConfigFor } from './run.js';
@@ -47,8 +48,8 @@ const DEFAULT_QEMU = process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64';
 export function compareCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const cmd = new Command('compare')
     .description('compare downtime between QEMU builds (or settings), with statistics and a mailing-list table')
-    .option('--qemu-a <path>', 'QEMU binary of variant A, e.g. without the patch', DEFAULT_QEMU)
-    .option('--qemu-b <path>', 'QEMU binary of variant B, e.g. with the patch', DEFAULT_QEMU)
+    .option('--qemu-a <path|build:spec>', 'QEMU binary of variant A, e.g. without the patch, or a build spec to build it', DEFAULT_QEMU)
+    .option('--qemu-b <path|build:spec>', 'QEMU binary of variant B, e.g. with the patch, or a build spec', DEFAULT_QEMU)
     .option('--label-a <text>', 'name of variant A', DEFAULT_LABELS[0])
     .option('--label-b <text>', 'name of variant B', DEFAULT_LABELS[1])
     .option('--a-arg <arg>', 'extra QEMU argument for variant A only (repeatable)', collect, [])
@@ -66,7 +67,8 @@ export function compareCommand(ctx: CommandContext, setResult: (p: Promise<numbe
     .option('--resume <file>', 'continue an interrupted compare from its results file');
   addVmOptions(cmd, { runsDefault: '10' });
   addGateOptions(cmd);
-  return cmd.action((opts: RawCompareOptions, self: Command) => setResult(compare(opts, self, ctx)));
+  cmd.addHelpText('after', BUILD_SPEC_HELP);
+  return cmd.action((opts: RawCompareOptions, self: Command) => setResult(bisectExit(compare(opts, self, ctx), opts.bisect)));
 }
 
 function parseConfidence(text: string): number {
@@ -126,7 +128,7 @@ interface Variant {
   params: Record<string, string>;
 }
 
-async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
+export async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContext): Promise<number> {
   const opts = cli;
   const typed = structuredClone(cli); // before --scenario fills in: what to retype to continue
   let previous: { header: RunHeader; trials: TrialRecord[] } | undefined;
@@ -164,7 +166,11 @@ async function compare(cli: RawCompareOptions, self: Command, ctx: CommandContex
   }
   // Every binary at once; the first variant's error first when several are bad.
   const specs = variantSpecs(opts, DEFAULT_QEMU);
-  const probed = await Promise.allSettled(specs.map((spec) => resolveVariantQemu(spec, vm.extraArgs)));
+  // A build spec is built (or found in the cache) first, in order: later variants then reuse
+  // the first one's objects through ccache.
+  const binaries: string[] = [];
+  for (const spec of specs) binaries.push(await resolveQemuSpec(spec.qemu, ctx, opts.quiet));
+  const probed = await Promise.allSettled(specs.map((spec, i) => resolveVariantQemu({ ...spec, qemu: binaries[i]! }, vm.extraArgs)));
   const variants: Variant[] = specs.map((spec, i) => {
     const r = probed[i]!;
     if (r.status === 'rejected') throw r.reason;

@@ -3,7 +3,7 @@
 // B, C ...), each against the first, at every sweep point.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, RuntimeFailure, UsageError } from '../errors.js';
 import { formatMs, formatP } from '../render/compare-mail.js';
 import { metricOf, type CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
@@ -15,16 +15,38 @@ import { holmAdjust } from '../stats/holm.js';
 import { plural } from '../util/plural.js';
 
 export interface RawGateOptions {
+  bisect?: boolean;
   maxDowntime?: string;
   failIfRegression?: string;
 }
 
-export function addGateOptions(cmd: Command, { regression = true } = {}): Command {
-  cmd.option('--max-downtime <ms>', `exit 1 if the median QEMU downtime${regression ? ' (of each variant but the first)' : ''} is above this many ms`);
+/** The gates; --bisect too unless the command measures nothing (report: nothing to skip). */
+export function addGateOptions(cmd: Command, { regression = true, bisect = true } = {}): Command {
+  if (bisect) addBisectOption(cmd);
+  cmd.option('--max-downtime <ms>', `exit 3 if the median QEMU downtime${regression ? ' (of each variant but the first)' : ''} is above this many ms`);
   if (regression) {
-    cmd.option('--fail-if-regression <pct>', "exit 1 if a variant's median downtime is worse than the first's by more than PCT % and significantly so (Holm-adjusted over variants and sweep points)");
+    cmd.option('--fail-if-regression <pct>', "exit 3 if a variant's median downtime is worse than the first's by more than PCT % and significantly so (Holm-adjusted over variants and sweep points)");
   }
   return cmd;
+}
+
+export function addBisectOption(cmd: Command): Command {
+  return cmd.option('--bisect', `for git bisect run: exit ${EXIT.bisectSkip} (skip this commit) when nothing could be measured (build failed, QEMU would not start, migrations failed)`);
+}
+
+/**
+ * With --bisect, "could not measure" (exit 1 or 4, or the errors behind them) becomes 125, so
+ * `git bisect run` skips the commit; a tripped gate (3) stays a bad commit, 0 a good one.
+ */
+export async function bisectExit(result: Promise<number>, bisect: boolean | undefined): Promise<number> {
+  if (!bisect) return result;
+  try {
+    const code = await result;
+    return code === EXIT.failure || code === EXIT.buildFailed ? EXIT.bisectSkip : code;
+  } catch (err) {
+    if (err instanceof RuntimeFailure || err instanceof BuildFailed || err instanceof CouldNotMeasure) throw new BisectSkip(err);
+    throw err;
+  }
 }
 
 function parseNumber(option: string, text: string): number {

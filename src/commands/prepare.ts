@@ -218,11 +218,13 @@ export async function finishExperiment(
   const artifacts = await writeArtifacts(header, trials, opts);
   for (const line of artifacts.written) say(line);
   for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
-  const gate = checkGatesPerPoint(opts, header, trials);
+  const measured = trials.filter((t) => !t.warmup);
+  // Nothing completed: nothing could be measured (exit 1), whatever a gate would say.
+  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts, header, trials) : undefined;
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
-    return EXIT.failure;
+    return EXIT.gate;
   }
-  if (!trials.filter((t) => !t.warmup).every((t) => t.status === 'completed')) return EXIT.failure;
+  if (!measured.every((t) => t.status === 'completed')) return EXIT.failure;
   return resultsFailure || artifacts.failed.length ? EXIT.couldNotMeasure : EXIT.ok;
 }

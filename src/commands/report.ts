@@ -38,7 +38,7 @@ export function reportCommand(ctx: CommandContext, setResult: (p: Promise<number
     .option('--html <file>', 'also write a self-contained HTML report (tables, charts, references, metadata)')
     .option('--svg <dir>', 'also write the charts as SVG files into this directory')
     .option('-q, --quiet', 'no notes on stderr (gate failures are still printed)');
-  addGateOptions(cmd);
+  addGateOptions(cmd, { bisect: false }); // it measures nothing, so there is nothing for git bisect to skip
   return cmd.action((file: string, newFile: string | undefined, opts: RawReportOptions) => setResult(report(file, newFile, opts, ctx)));
 }
 
@@ -88,7 +88,7 @@ async function report(file: string, newFile: string | undefined, opts: RawReport
   const gate = checkGatesPerPoint(opts, header, trials);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
-    return EXIT.failure;
+    return EXIT.gate;
   }
   return artifacts.failed.length ? EXIT.failure : EXIT.ok;
 }

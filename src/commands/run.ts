@@ -16,7 +16,8 @@ import { FORMATS, type Format } from '../render/results.js';
 import { renderRunTable } from '../render/run-table.js';
 import { terminalColumns } from '../render/fit.js';
 import type { CommandContext } from './context.js';
-import { addGateOptions, checkGates, type RawGateOptions } from './gates.js';
+import { addGateOptions, bisectExit, checkGates, type RawGateOptions } from './gates.js';
+import { BUILD_SPEC_HELP, resolveQemuSpec } from './build.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
 import { probeQemuAhead } from './probes.js';
 import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
@@ -31,11 +32,12 @@ interface RawRunOptions extends RawVmOptions, RawGateOptions {
 export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const cmd = new Command('run')
     .description("migrate a VM from one QEMU to another N times and tabulate QEMU's downtime")
-    .option('--qemu <path>', 'QEMU binary (env MIGDOWN_QEMU)', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64')
+    .option('--qemu <path|build:spec>', 'QEMU binary (env MIGDOWN_QEMU), or a build spec to build it', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'));
   addVmOptions(cmd);
   addGateOptions(cmd, { regression: false });
-  return cmd.action((opts: RawRunOptions, self: Command) => setResult(run(opts, self, ctx)));
+  cmd.addHelpText('after', BUILD_SPEC_HELP);
+  return cmd.action((opts: RawRunOptions, self: Command) => setResult(bisectExit(run(opts, self, ctx), opts.bisect)));
 }
 
 /** What one trial of `run` or `compare` needs, from the resolved options. */
@@ -77,7 +79,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   checkGates(opts);
   const format: Format = opts.json ? 'json' : opts.format;
   const vm = points[0]!.vm;
-  const qemu = await probeQemuAhead(opts.qemu, '--qemu', vm.extraArgs);
+  const qemu = await probeQemuAhead(await resolveQemuSpec(opts.qemu, ctx, opts.quiet), '--qemu', vm.extraArgs);
   let say = (line: string) => {
     if (!opts.quiet) ctx.stderr.write(`${line}\n`);
   };

@@ -15,9 +15,10 @@ function kebab(key: string): string {
 }
 
 /** The command line that runs the scenario, flag for flag (env references left as they are). */
-export function equivalentCommand(s: Scenario): string {
+export function equivalentCommand(s: Scenario, file = 'scenario'): string {
   const command = (s.variants?.length ?? 1) > 1 ? 'compare' : 'run';
-  const values = scenarioOptionValues(s, command, 'scenario', new Proxy({}, { get: (_, name) => `\${${String(name)}}` }));
+  // file: build paths in the scenario are relative to it.
+  const values = scenarioOptionValues(s, command, file, new Proxy({}, { get: (_, name) => `\${${String(name)}}` }));
   const args: string[] = [`migdown ${command}`];
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
@@ -63,7 +64,7 @@ export function scenariosCommand(ctx: CommandContext, setResult: (p: Promise<num
       setResult(
         (async () => {
           const { scenario, file } = await loadScenario(nameOrFile);
-          ctx.stdout.write(`# ${path.relative(process.cwd(), file) || file}\n${stringify(scenario)}\n# equivalent command line:\n# ${equivalentCommand(scenario)}\n`);
+          ctx.stdout.write(`# ${path.relative(process.cwd(), file) || file}\n${stringify(scenario)}\n# equivalent command line:\n# ${equivalentCommand(scenario, file)}\n`);
           return EXIT.ok;
         })(),
       ),

@@ -3,8 +3,10 @@
 // 'cli' (or 'env') is the user's, anything else may be replaced by the scenario's.
 
 import type { Command } from 'commander';
+import path from 'node:path';
+import { formatBuildSpec, parseBuildSpec } from '../build/spec.js';
 import { expandEnv } from './load.js';
-import type { Scenario } from './schema.js';
+import type { Scenario, ScenarioBuild } from './schema.js';
 import { escapeListValue } from '../util/list.js';
 
 /** Options a scenario can set, in commander's camelCase names, as strings like the CLI gives. */
@@ -13,6 +15,21 @@ export type ScenarioOptionValues = Record<string, string | string[] | boolean | 
 const paramList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`);
 /** The same for --param, where a comma would sweep: escaped. */
 const sharedParamList = (p: Record<string, string> | undefined) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${escapeListValue(v)}`);
+
+/**
+ * A variant's `build:` as a build spec string (what --qemu-a build:... takes), with its paths
+ * resolved against the scenario file's directory. `source` replaces the scenario's own source
+ * (migdown reproduce --source). Validated like any spec: a scenario is untrusted input.
+ */
+export function scenarioBuildSpec(build: ScenarioBuild, file: string, source = build.source): string {
+  const dir = path.dirname(file);
+  const parsed = parseBuildSpec(source);
+  if (parsed.source.kind === 'dir' && source === build.source) parsed.source.path = path.resolve(dir, parsed.source.path);
+  parsed.steps.push(...(build.patch ?? []).map((f) => ({ mode: 'patch' as const, file: path.resolve(dir, f) })));
+  parsed.steps.push(...(build.revert ?? []).map((f) => ({ mode: 'revert' as const, file: path.resolve(dir, f) })));
+  parsed.configure.push(...(build.configure ?? []));
+  return formatBuildSpec(parseBuildSpec(formatBuildSpec(parsed)));
+}
 
 /** The scenario as option values for `run` (variants[0]) or `compare` (all its variants). */
 export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', file: string, env: NodeJS.ProcessEnv): ScenarioOptionValues {
@@ -50,6 +67,7 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
     // settings, and shows every published figure beside that measurement.
     const only = variants.length === 1 ? variants[0] : undefined;
     if (only?.qemu) set('qemu', expandEnv(only.qemu, env, file));
+    if (only?.build) set('qemu', scenarioBuildSpec(only.build, file));
     set('qemuArg', [...((v.qemuArg as string[]) ?? []), ...(only?.args ?? [])]);
     if (only?.parameters) set('param', [...((v.param as string[]) ?? []), ...sharedParamList(only.parameters)]);
   } else {
@@ -65,12 +83,14 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
     if (a) {
       set('labelA', a.label);
       if (a.qemu) set('qemuA', expandEnv(a.qemu, env, file));
+      if (a.build) set('qemuA', scenarioBuildSpec(a.build, file));
       set('aArg', a.args);
       set('aParam', paramList(a.parameters));
     }
     if (b) {
       set('labelB', b.label);
       if (b.qemu) set('qemuB', expandEnv(b.qemu, env, file));
+      if (b.build) set('qemuB', scenarioBuildSpec(b.build, file));
       set('bArg', b.args);
       set('bParam', paramList(b.parameters));
     }

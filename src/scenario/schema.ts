@@ -82,12 +82,24 @@ export const TrialsSchema = z.strictObject({
   timeout: z.number().positive().optional().describe('seconds before one migration is given up'),
 });
 
-export const VariantSchema = z.strictObject({
-  label: shownText.min(1).regex(/^[^=]+$/, "a name without '='"),
-  qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
-  args: z.array(z.string()).optional(),
-  parameters: z.record(hmpName, paramValue).optional(),
-});
+export const BuildSchema = z
+  .strictObject({
+    source: z.string().min(1).describe('debian:7.2, debian:10.0, a QEMU source directory, or DIR@REF (relative to this file)'),
+    patch: z.array(z.string().min(1)).optional().describe('patch files applied in order (relative to this file); {version} becomes 7.2, 10.0, ...'),
+    revert: z.array(z.string().min(1)).optional().describe('patch files reverse-applied after the patches'),
+    configure: z.array(z.string().min(1)).optional().describe('more configure arguments, e.g. --enable-slirp'),
+  })
+  .describe('build this variant\'s QEMU with migdown build (cached) instead of naming a binary');
+
+export const VariantSchema = z
+  .strictObject({
+    label: shownText.min(1).regex(/^[^=]+$/, "a name without '='"),
+    qemu: z.string().optional().describe('path, or ${ENV_VAR} to take it from the environment'),
+    build: BuildSchema.optional(),
+    args: z.array(z.string()).optional(),
+    parameters: z.record(hmpName, paramValue).optional(),
+  })
+  .refine((v) => !(v.qemu && v.build), { message: 'a variant has either qemu or build, not both' });
 
 export const ReferenceSchema = z.strictObject({
   source: shownText.min(1).describe('who published the figures, where'),
@@ -126,4 +138,5 @@ export const ScenarioSchema = z.strictObject({
 });
 
 export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioBuild = z.output<typeof BuildSchema>;
 export type ScenarioReference = z.output<typeof ReferenceSchema>;

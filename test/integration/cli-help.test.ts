@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { migdown } from './helpers.js';
 
 describe('built CLI help', () => {
-  it.each([[[]], [['run']], [['compare']], [['report']], [['parse']], [['scenarios']], [['doctor']]])('migdown %j --help', async (args) => {
+  it.each([[[]], [['run']], [['compare']], [['report']], [['parse']], [['scenarios']], [['doctor']], [['build']], [['reproduce']]])('migdown %j --help', async (args) => {
     const r = await migdown([...(args as string[]), '--help'], { env: { COLUMNS: '100' } });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');

@@ -30,7 +30,7 @@ describe('migdown compare', () => {
       '--label-a', 'limit 20 ms', '--label-b', 'limit 2 s', '--seed', '5', '--out', out, ...tagArgs(tag()),
     ];
     const r = await migdown([...args, '--format', 'json', '--fail-if-regression', '50']);
-    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.exitCode, r.stderr).toBe(3); // a tripped gate
     expect(r.stderr).toMatch(/--fail-if-regression: limit 2 s median downtime .* worse than .* \(limit 50%, p = 0\.0\d+\)/);
     const doc = JSON.parse(r.stdout) as Doc;
     expect(doc.report.variants.map((v) => v.completed)).toEqual([4, 4]);

@@ -19,7 +19,7 @@ describe('migdown report', () => {
     expect(r.stdout).toMatch(/Mann-Whitney/);
 
     const gated = await migdown(['report', OLD, NEW, '--max-downtime', '2', '--label-a', '7.2', '--label-b', '10.0']);
-    expect(gated.exitCode).toBe(1);
+    expect(gated.exitCode).toBe(3);
     expect(gated.stderr).toMatch(/^migdown: --max-downtime: 10\.0 median downtime 4ms is above the limit of 2ms$/m);
     expect(gated.stdout).toMatch(/7\.2 +│ 10\.0/);
 

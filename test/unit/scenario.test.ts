@@ -44,7 +44,7 @@ describe('bad scenario files', () => {
     );
     expect(bad('name: a\ndescription: d\nmigration:\n  speeed: 0\n')).toThrow(/^x\.yaml: migration: unknown key "speeed" \(expected one of: speed, downtime,/);
     expect(bad('name: a\ndescription: d\nvariants:\n  - label: x\n    qemu_path: /q\n')).toThrow(
-      'x.yaml: variants.0: unknown key "qemu_path" (expected one of: label, qemu, args, parameters)',
+      'x.yaml: variants.0: unknown key "qemu_path" (expected one of: label, qemu, build, args, parameters)',
     );
   });
   it('names the path and the expected type', () => {

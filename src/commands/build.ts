@@ -1,0 +1,133 @@
+// `migdown build SOURCE`: build qemu-system-x86_64 (from Debian's source package, a QEMU
+// directory or a git ref), with patches applied or reverted, into the cache; print its path.
+// Also the one place run and compare turn a `build:` spec into a binary.
+
+import { Command } from 'commander';
+import { buildQemu, cacheRoot, type BuildResult } from '../build/builder.js';
+import { checkConfigureArg, etaSeconds, formatBuildSpec, isBuildSpec, parseBuildSpec, tenthOf, type BuildSpec } from '../build/spec.js';
+import { UsageError } from '../errors.js';
+import { buildProgressBar, buildProgressLine } from '../render/build-progress.js';
+import { formatDuration, progressEnabled } from '../render/progress.js';
+import type { CommandContext } from './context.js';
+import { addBisectOption, bisectExit } from './gates.js';
+
+export const BUILD_SPEC_HELP = `
+Build specs (migdown build SPEC, and --qemu/--qemu-a/--qemu-b build:SPEC):
+  debian:7.2                   Debian's QEMU 7.2 source package (newest revision); debian:10.0, or
+                               an exact Debian version: debian:1:7.2+dfsg-7+deb12u18
+  DIR                          a QEMU source directory as it is (copied, never written)
+  DIR@REF                      a git checkout at REF, built from a clean export (git archive)
+  ,patch=FILE ,revert=FILE     apply / reverse-apply a unified diff or git format-patch series,
+                               in the order given; {version} in FILE becomes 7.2, 10.0, ...
+  ,configure=--FLAG            one more configure argument (repeatable)
+  e.g. --qemu-a build:debian:7.2,patch=patches/qemu-7.2-stop-dirty-log-in-pause.patch
+Binaries are cached in $XDG_CACHE_HOME/migdown/builds (default ~/.cache/migdown), keyed by the
+source's identity, each patch's sha256, the configure flags and the host.`;
+
+interface RawBuildOptions {
+  ref?: string;
+  configure: string[];
+  defaultConfigure: boolean;
+  jobs?: string;
+  quiet?: boolean;
+  json?: boolean;
+  bisect?: boolean;
+}
+
+/** Write progress lines (or the live bar) for one build to stderr. */
+function buildEvents(ctx: CommandContext, quiet: boolean | undefined) {
+  const live = progressEnabled(ctx.stderr, { quiet }, ctx.env);
+  const started = Date.now();
+  let lastTenth = -1;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) ctx.stderr.write('\r\x1b[K');
+    drawn = false;
+  };
+  return {
+    log: (line: string) => {
+      if (quiet) return;
+      clear();
+      ctx.stderr.write(`${line}\n`);
+    },
+    progress: (done: number, total: number) => {
+      if (quiet) return;
+      const elapsedMs = Date.now() - started;
+      const eta = etaSeconds(done, total, elapsedMs / 1000);
+      const state = { done, total, elapsedMs, ...(eta !== undefined && { etaMs: eta * 1000 }) };
+      if (live) {
+        ctx.stderr.write(`\r${buildProgressBar(state, (ctx.stderr as { columns?: number }).columns ?? 80)}\x1b[K`);
+        drawn = true;
+      } else {
+        const tenth = tenthOf(done, total);
+        if (tenth > lastTenth) {
+          lastTenth = tenth;
+          ctx.stderr.write(`${buildProgressLine(state)}\n`);
+        }
+      }
+    },
+    done: clear,
+  };
+}
+
+/** Build (or find in the cache) one spec, showing progress on stderr. */
+export async function buildWithProgress(spec: BuildSpec, ctx: CommandContext, opts: { quiet?: boolean; defaults?: string[]; jobs?: number } = {}): Promise<BuildResult> {
+  const events = buildEvents(ctx, opts.quiet);
+  try {
+    const r = await buildQemu(spec, { env: ctx.env, signal: ctx.signal, ...(opts.defaults && { defaults: opts.defaults }), ...(opts.jobs && { jobs: opts.jobs }) }, events);
+    events.done();
+    events.log(r.cached ? `migdown: cached build ${r.binary} (${r.record.source})` : `migdown: built ${r.binary} in ${formatDuration(r.seconds * 1000)}`);
+    return r;
+  } finally {
+    events.done();
+  }
+}
+
+/** A --qemu value: a binary path as it is, or a `build:` spec built (or found cached) first. */
+export async function resolveQemuSpec(value: string, ctx: CommandContext, quiet?: boolean): Promise<string> {
+  if (!isBuildSpec(value)) return value;
+  return (await buildWithProgress(parseBuildSpec(value), ctx, { quiet })).binary;
+}
+
+export function buildCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
+  // --patch and --revert interleave in the order given, so they share one list.
+  let steps: BuildSpec['steps'] = [];
+  const step = (mode: 'patch' | 'revert') => (file: string) => {
+    steps.push({ mode, file });
+    return file;
+  };
+  const cmd = new Command('build')
+    .description('build qemu-system-x86_64 from a Debian source package, a QEMU directory or a git ref, with patches; print its path')
+    .argument('<source>', 'debian:VERSION (7.2, 10.0), a QEMU source directory, or DIR@REF; or a full build spec (see below)')
+    .option('--ref <rev>', 'for a git checkout: build this commit, tag or branch from a clean export')
+    .option('--patch <file>', 'apply a unified diff or git format-patch/mbox series (repeatable, in order)', step('patch'))
+    .option('--revert <file>', 'reverse-apply a patch (repeatable, in order with --patch)', step('revert'))
+    .option('--configure <arg>', 'one more configure argument, e.g. --configure=--enable-slirp (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--no-default-configure', 'drop the default configure flags (KVM+TCG x86_64-softmmu, log tracing, no docs); only --configure ones')
+    .option('-j, --jobs <n>', 'parallel compile jobs (default: every core)')
+    .option('--json', 'print the build record (path, key, source, patches, flags) as JSON instead of the path')
+    .option('-q, --quiet', 'no progress on stderr');
+  addBisectOption(cmd);
+  cmd.addHelpText('after', BUILD_SPEC_HELP);
+  return cmd.action((source: string, opts: RawBuildOptions) => {
+    const mine = steps;
+    steps = [];
+    setResult(bisectExit(build(source, opts, mine, ctx), opts.bisect));
+  });
+}
+
+async function build(source: string, opts: RawBuildOptions, steps: BuildSpec['steps'], ctx: CommandContext): Promise<number> {
+  const parsed = parseBuildSpec(source);
+  if (opts.ref !== undefined) {
+    if (parsed.source.kind !== 'dir') throw new UsageError('--ref: only for a QEMU git checkout, not a Debian source');
+    if (parsed.source.ref !== undefined) throw new UsageError(`--ref ${opts.ref}: the source already names a ref (${parsed.source.ref})`);
+    parsed.source = parseBuildSpec(`${parsed.source.path}@${opts.ref}`).source;
+  }
+  const spec: BuildSpec = { ...parsed, steps: [...parsed.steps, ...steps], configure: [...parsed.configure, ...opts.configure.map(checkConfigureArg)] };
+  const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0 && jobs <= 1024)) throw new UsageError(`--jobs: "${opts.jobs}" is not a positive whole number`);
+  const r = await buildWithProgress(spec, ctx, { quiet: opts.quiet, ...(opts.defaultConfigure === false && { defaults: [] }), ...(jobs && { jobs }) });
+  if (opts.json) ctx.stdout.write(`${JSON.stringify({ binary: r.binary, cached: r.cached, seconds: Math.round(r.seconds * 10) / 10, cache: cacheRoot(ctx.env), ...r.record, spec: formatBuildSpec(spec) }, null, 2)}\n`);
+  else ctx.stdout.write(`${r.binary}\n`);
+  return 0;
+}
