@@ -2,7 +2,7 @@
 // `--version` line and, once a monitor is up, from the monitor's `help` listing, which is
 // the authority (a distribution may backport or drop commands).
 //
-// Facts (see shared/docs/qemu-versions.md and QEMU's hmp-commands.hx):
+// Facts (see docs/qemu-versions.md and QEMU's hmp-commands.hx):
 // - migrate_set_speed / migrate_set_downtime exist up to 5.2 (deprecated from 2.8) and are
 //   gone in 6.0; migrate_set_parameter max-bandwidth / downtime-limit exist from 2.8.
 // - migrate_set_speed reads a bare number as MB, and 2.x's max-bandwidth did too, so the

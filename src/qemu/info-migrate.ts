@@ -1,7 +1,7 @@
 // Pure parsers for the HMP `info migrate` and `info status` replies.
 //
 // QEMU's human monitor output is not an API: its wording changed several times (see
-// shared/docs/qemu-versions.md). Two layouts exist:
+// docs/qemu-versions.md). Two layouts exist:
 //   - line per field, "key: value unit" (hmp.c up to 2.12, monitor/hmp-cmds.c 4.2-7.2,
 //     migration/migration-hmp-cmds.c 8.0-10.0), durations in "milliseconds" before 5.1
 //     and "ms" after, sizes in "kbytes";
