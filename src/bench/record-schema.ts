@@ -213,7 +213,7 @@ export const TrialRecordSchema = z
     samples: z.array(ProgressSampleSchema).optional(),
     noise: TrialNoiseSchema.optional(),
     phaseMs: z
-      .record(z.enum(TRIAL_PHASES), z.number())
+      .partialRecord(z.enum(TRIAL_PHASES), z.number())
       .optional()
       .describe('milliseconds of the trial spent in each phase: boot, ready, configure, migrate, verify, stop'),
     hugePages: z
