@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chooseDialect, helpCommands, type Dialect } from '../qemu/dialect.js';
 import { HmpClient, HmpError } from '../qemu/hmp-client.js';
-import { parseInfoMigrate, parseInfoStatus, type MigrationInfo } from '../qemu/info-migrate.js';
+import { parseInfoMigrate, parseInfoStatus, timesNotYetWritten, type MigrationInfo } from '../qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../qemu/process.js';
 import { listeningUri, startRemoteQemu, type MigrationEndpoints, type SshOptions, type SshTarget } from '../remote/ssh.js';
 import { firmwareArgs, trialFirmware, type Firmware } from '../qemu/firmware.js';
@@ -291,7 +291,17 @@ export async function runTrial(cfg: TrialConfig, ctx: TrialContext): Promise<Tri
       const sample = sampleOf(at(), info);
       samples.push(sample);
       ctx.onSample?.(sample, info);
-      if (info.status && TERMINAL.has(info.status)) break;
+      if (info.status && TERMINAL.has(info.status)) {
+        // QEMU sets 'completed' a moment before it writes the final times (7.2's
+        // migration_completion() sets the state, migration_calculate_complete() the times after):
+        // an `info migrate` in that window says total time and downtime 0 ms. Ask again.
+        for (let again = 0; again < 50 && timesNotYetWritten(info); again++) {
+          await sleep(10);
+          rawInfo = await srcMon.command('info migrate');
+          info = parseInfoMigrate(rawInfo);
+        }
+        break;
+      }
       // Postcopy starts once the first pass over RAM is done (the second dirty sync).
       if (cfg.postcopy && !postcopyStarted && info.status === 'active' && (info.dirtySyncCount ?? 0) >= 2) {
         await send('source', srcMon, 'migrate_start_postcopy');

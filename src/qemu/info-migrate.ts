@@ -442,3 +442,12 @@ export function parseInfoStatus(text: string): { status?: string; running?: bool
   }
   return {};
 }
+
+/**
+ * A completed migration whose times QEMU has not filled in yet: it sets the state to
+ * 'completed' a moment before it writes total time and downtime (no real migration takes 0 ms
+ * in all).
+ */
+export function timesNotYetWritten(info: MigrationInfo): boolean {
+  return info.status === 'completed' && !info.totalTimeMs && !info.downtimeMs;
+}

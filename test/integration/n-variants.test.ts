@@ -88,7 +88,7 @@ describe('a 2 x 2 sweep of any options', () => {
       expect(table.stdout.split('\n').filter((l) => l.startsWith(`| ${key} |`))).toHaveLength(1);
     }
     const gate = await migdown(['report', out, '--max-downtime', '0']);
-    expect(gate.exitCode).toBe(1);
+    expect(gate.exitCode).toBe(3);
     expect(gate.stderr).toMatch(/at downtime=20ms, auto-converge=on: --max-downtime: run median downtime .* \(and 3 more gate failures\)/);
   });
 });
