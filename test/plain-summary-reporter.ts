@@ -1,10 +1,11 @@
 // Prints one plain closing line, "tests: N passed, N failed, N skipped", after vitest's own
 // report, so that CI logs (and tools that read them) get a count in a stable shape.
 
+import type { SerializedError } from 'vitest';
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class PlainSummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -18,6 +19,8 @@ export default class PlainSummaryReporter implements Reporter {
       // A file that failed to load has no tests but is a failure all the same.
       if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    // A worker that died (out of memory, a signal) fails the run without failing a test: say so.
+    const errors = unhandledErrors.length ? `, ${unhandledErrors.length} unhandled error${unhandledErrors.length === 1 ? '' : 's'}` : '';
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped${errors}\n`);
   }
 }

@@ -49,7 +49,7 @@ export function noteResultsFile(args: string[]): void {
     const m = /^--(out|resume)(?:=(.+))?$/.exec(a);
     const f = m && (m[2] ?? args[i + 1]);
     if (!f) return;
-    const size = existsSync(f) ? statSync(f).size : 0;
+    const size = existsSync(f) && statSync(f).isFile() ? statSync(f).size : 0;
     // A resumed file may have been edited by the test since (cut, crafted): judge what comes now.
     if (m[1] === 'resume' || !resultsFiles.has(f)) resultsFiles.set(f, Math.max(size, resultsFiles.get(f) ?? 0));
   });
@@ -58,7 +58,8 @@ export function noteResultsFile(args: string[]): void {
 /** Every results file the suite's migdown runs wrote must pass the shipped JSON Schema. */
 afterAll(() => {
   const bad = [...resultsFiles]
-    .filter(([f]) => existsSync(f))
+    // Only regular files: a test may name /dev/full, whose reads never end.
+    .filter(([f]) => existsSync(f) && statSync(f).isFile())
     .flatMap(([f, from]) => resultsSchemaErrors(readFileSync(f).subarray(from).toString('utf8')).map((e) => `${f} (from byte ${from}) ${e}`));
   resultsFiles.clear();
   expect(bad, 'results files that do not match schemas/results.schema.json').toEqual([]);
