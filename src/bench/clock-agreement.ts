@@ -11,7 +11,8 @@
 // that trial, and every output format flags it.
 
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
-import type { ClockAgreement, GuestObservation } from './types.js';
+import type { ClockAgreement } from './types.js';
+import type { GuestObservation } from '../guest/types.js';
 
 export type { ClockAgreement } from './types.js';
 

@@ -14,7 +14,9 @@ import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { BreakdownCheckpoint, BreakdownPhase, DeviceTime, DirtyLogStop, DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
 import { RESULTS_SCHEMA_VERSION } from './results-version.js';
-import type { GuestObservation, HostFacts, MonitorExchange, ProgressSample, QemuFacts, RunHeader, TrialRecord } from './types.js';
+import type { ProgressSample, RunHeader, TrialRecord } from './types.js';
+import type { HostFacts, MonitorExchange, QemuFacts } from '../qemu/facts.js';
+import type { GuestObservation } from '../guest/types.js';
 
 const ms = (what: string) => z.number().describe(`${what}, ms`);
 const count = z.number().int().nonnegative();

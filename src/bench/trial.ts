@@ -24,7 +24,9 @@ import { freeLoopbackPort } from '../util/net.js';
 import { makeRunDir } from '../util/rundir.js';
 import { PhaseClock } from './phases.js';
 import { clockAgreement } from './clock-agreement.js';
-import type { Accel, GuestObservation, MonitorExchange, ProgressSample, QemuFacts, TrialRecord, TrialStatus } from './types.js';
+import type { ProgressSample, TrialRecord, TrialStatus } from './types.js';
+import type { Accel, MonitorExchange, QemuFacts } from '../qemu/facts.js';
+import type { GuestDriver, GuestObservation } from '../guest/types.js';
 
 export interface TrialConfig {
   qemu: QemuFacts;
@@ -69,30 +71,7 @@ export interface RemoteDestination {
   dir: string;
 }
 
-/** Where the destination's files live when it runs on another host. */
-export interface RemotePaths {
-  /** the run's private directory on the destination (holds the guest payload) */
-  dir: string;
-  /** unique per trial, for socket names in `dir` */
-  trial: string;
-}
 
-export interface GuestDriver {
-  /** called before QEMU starts, e.g. to listen on the serial sockets QEMU will connect to */
-  prepare?(runDir: string): Promise<void>;
-  /** QEMU arguments for one side, given its private run directory (and, for a remote destination, its directory there) */
-  qemuArgs(side: 'source' | 'destination', runDir: string, remote?: RemotePaths): string[];
-  /** ssh arguments the remote destination session needs (e.g. a -R forward of the serial socket) */
-  remoteSshArgs?(runDir: string, remote: RemotePaths): string[];
-  /** called once both QEMUs are up; resolves when the guest is ready to be migrated */
-  waitReady(runDir: string, source: QemuProcess, signal?: AbortSignal): Promise<void>;
-  /** optional measurement before migrating (e.g. calc_dirty_rate) */
-  beforeMigrate?(monitor: HmpClient, record: (command: string, reply: string) => void, commands: Set<string>): Promise<void>;
-  /** called after the migration ended; returns what the guest observed */
-  finish(migrationCompleted: boolean): Promise<GuestObservation>;
-  /** releases sockets etc.; must not throw */
-  close(): void;
-}
 
 export interface TrialContext {
   runId: string;

@@ -7,39 +7,14 @@ import type { MigrationInfo } from '../qemu/info-migrate.js';
 import type { PhaseTimes } from './phases.js';
 import type { DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
-import type { KvmHostFacts, QemuHugePages } from '../qemu/host-facts.js';
+import type { QemuHugePages } from '../qemu/host-facts.js';
+import type { Accel, HostFacts, MonitorExchange, QemuFacts } from '../qemu/facts.js';
+import type { GuestObservation } from '../guest/types.js';
 
-export type Accel = 'kvm' | 'tcg';
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
 
-/** One QEMU binary as migdown found it. */
-export interface QemuFacts {
-  path: string;
-  /** e.g. "7.2.22" */
-  version: string;
-  /** the whole first line of `--version` */
-  versionLine: string;
-  sha256?: string;
-}
 
-export interface HostFacts {
-  hostname: string;
-  cpuModel: string;
-  kernel: string;
-  memBytes: number;
-  cpus: number;
-  /** KVM MMU, THP and kernel: what decides how long stopping dirty logging takes */
-  kvm?: KvmHostFacts;
-}
 
-/** One monitor command as sent, with what QEMU answered. */
-export interface MonitorExchange {
-  side: 'source' | 'destination';
-  command: string;
-  reply: string;
-  /** ms since the trial started */
-  atMs: number;
-}
 
 /** A sample of `info migrate` taken while polling (for progress plots). */
 export interface ProgressSample {
@@ -53,37 +28,6 @@ export interface ProgressSample {
   dirtySyncCount?: number;
 }
 
-/** What the built-in guest (or a booted image) let migdown observe; see src/guest/. */
-export interface GuestObservation {
-  /** longest heartbeat gap across the switchover, ms */
-  observedDowntimeMs?: number;
-  /**
-   * What the heartbeats' sequence numbers say (guest protocol 2): beats lost or read together
-   * on each side while migrating, and the numbers either side of the switchover
-   * (unseenAcrossSwitchover > 0: beats were written that never arrived).
-   */
-  beats?: {
-    source: { lost: number; merged: number };
-    destination: { lost: number; merged: number };
-    lastSourceSeq?: number;
-    firstDestinationSeq?: number;
-    unseenAcrossSwitchover?: number;
-    /** beats that arrived in the same chunk as the source's last one (1: read on time) */
-    lastSourceChunkBeats?: number;
-    /** beats that arrived in the same chunk as the destination's first one (1: read on time) */
-    firstDestinationChunkBeats?: number;
-  };
-  /** heartbeat gap statistics before migration started: noise floor */
-  baselineGapMs?: { median: number; p99: number; max: number; n: number };
-  heartbeatPeriodMs?: number;
-  requestedDirtyRateMiBs?: number;
-  measuredDirtyRateMiBs?: number;
-  /** from starting QEMU to the guest's READY, ms */
-  readyAfterMs?: number;
-  /** of which touching RAM (banner to READY), ms */
-  touchMs?: number;
-  note?: string;
-}
 
 export interface TrialRecord {
   kind: 'trial';

@@ -1,7 +1,7 @@
 // --firmware for `run` and `compare`: one firmware for every binary and both sides of every
 // trial, decided once the QEMUs are known (see src/qemu/firmware.ts for how).
 
-import type { QemuFacts } from '../bench/types.js';
+import type { QemuFacts } from '../qemu/facts.js';
 import { resolveFirmware, type Firmware } from '../qemu/firmware.js';
 import { firmwareLabel } from '../util/firmware-label.js';
 import type { RawVmOptions, VmOptions } from './vm-options.js';

@@ -2,7 +2,7 @@
 // hash, `-trace help`, `-L help`) are three QEMU processes that need only the binary's path:
 // started together they cost the slowest one, not the sum, of every command's start-up.
 
-import type { QemuFacts } from '../bench/types.js';
+import type { QemuFacts } from '../qemu/facts.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { findQboot } from '../qemu/firmware.js';
 import { probeQemu, which } from '../qemu/probe.js';

@@ -6,7 +6,7 @@
 // as one opaque string: resolveVariantQemu is the one place that turns it into a binary.
 
 import { UsageError } from '../errors.js';
-import type { QemuFacts } from '../bench/types.js';
+import type { QemuFacts } from '../qemu/facts.js';
 import { probeQemuAhead } from './probes.js';
 import { parseParams } from './vm-options.js';
 

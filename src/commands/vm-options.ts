@@ -6,7 +6,8 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
-import type { Accel } from '../bench/types.js';
+import type { Accel } from '../qemu/facts.js';
+import { TOUCH_CHOICES, type GuestSpec } from '../guest/types.js';
 import { FIRMWARE_CHOICES, type FirmwareChoice, type FirmwareRequest } from '../qemu/firmware.js';
 import { probeKvm } from '../qemu/probe.js';
 import { MAX_TIMER_MS, parseDowntime, parsePositiveInt, parseRamSize, parseSpeed, formatBytes } from '../util/units.js';
@@ -17,7 +18,6 @@ import { hmpNameProblem, hmpValueProblem } from '../qemu/hmp-safe.js';
 
 export const ACCEL_CHOICES = ['auto', 'kvm', 'tcg'] as const;
 export const GUEST_CHOICES = ['builtin', 'none', 'image'] as const;
-export const TOUCH_CHOICES = ['read', 'write', 'none'] as const;
 export type AccelChoice = (typeof ACCEL_CHOICES)[number];
 
 export interface RawVmOptions {
@@ -134,10 +134,6 @@ export interface VmOptions {
   warnings: string[];
 }
 
-export type GuestSpec =
-  | { kind: 'none' }
-  | { kind: 'builtin'; touch: (typeof TOUCH_CHOICES)[number]; dirtyRateMiBs: number; workingSetMiB: number; heartbeatMs: number; readyTimeoutMs: number }
-  | { kind: 'image'; image: string; readyPattern?: string; bootWaitMs?: number; readyTimeoutMs: number };
 
 /** A heartbeat slower than a minute measures no downtime worth the name (and stays far below the timer limit). */
 const MAX_HEARTBEAT_MS = 60_000;

@@ -8,16 +8,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GuestDriver, RemotePaths } from '../bench/trial.js';
-import type { GuestObservation } from '../bench/types.js';
+import type { GuestDriver, GuestObservation, RemotePaths, TouchMode } from './types.js';
 import type { HmpClient } from '../qemu/hmp-client.js';
 import type { QemuProcess } from '../qemu/process.js';
 import { beatContinuity, gapStats, heartbeatGaps, observedDowntime, parseBanner, seqDistance, SerialParser, type SerialEvent } from './heartbeat.js';
 import { SerialListener } from './serial-listener.js';
 
 export const GUEST_PAYLOAD = fileURLToPath(new URL('../../guest/migdown-guest.elf', import.meta.url));
-
-export type TouchMode = 'read' | 'write' | 'none';
 
 export interface BuiltinGuestOptions {
   touch: TouchMode;

@@ -1,8 +1,8 @@
 // The guest workload of a trial, from the resolved options: a fresh driver per trial, since
 // each holds its trial's sockets and heartbeats.
 
-import type { GuestDriver } from '../bench/trial.js';
-import type { GuestSpec } from '../commands/vm-options.js';
+import type { GuestDriver } from './types.js';
+import type { GuestSpec } from './types.js';
 import { BuiltinGuest } from './builtin.js';
 import { ImageGuest } from './image.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { QemuFacts } from '../bench/types.js';
+import type { QemuFacts } from './facts.js';
 import { tracePlanOf, type TracePlan } from '../trace/breakdown.js';
 import { chooseDialect, helpCommands } from './dialect.js';
 import { HmpClient } from './hmp-client.js';

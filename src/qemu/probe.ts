@@ -7,7 +7,7 @@ import { access, open, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { HostFacts, QemuFacts } from '../bench/types.js';
+import type { HostFacts, QemuFacts } from './facts.js';
 import { parseQemuVersion, versionString } from './dialect.js';
 import { cachedSha256 } from './hash-cache.js';
 import { readKvmHostFacts } from './host-facts.js';

@@ -8,7 +8,7 @@
 import { execa } from 'execa';
 import net from 'node:net';
 import { UsageError } from '../errors.js';
-import type { Accel, HostFacts, QemuFacts } from '../bench/types.js';
+import type { Accel, HostFacts, QemuFacts } from '../qemu/facts.js';
 import { parseQemuVersion, versionString } from '../qemu/dialect.js';
 import {
   formatTarget,

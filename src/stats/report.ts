@@ -3,7 +3,8 @@
 // cannot disagree, and the report is JSON-safe so it can be stored or re-rendered later.
 
 import { median } from 'simple-statistics';
-import type { Accel, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
+import type { RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
+import type { Accel } from '../qemu/facts.js';
 import type { KvmHostFacts } from '../qemu/host-facts.js';
 import { adjustComparisons, compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
 import { summarize, type Summary } from './summary.js';
