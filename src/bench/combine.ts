@@ -2,7 +2,7 @@
 // BUILD.jsonl`) and compares any two later (`migdown report OLD.jsonl NEW.jsonl`). Pure: the
 // records are relabelled, never changed otherwise.
 
-import type { RunHeader, TrialRecord } from './types.js';
+import type { RunConfig, RunHeader, TrialRecord } from './types.js';
 
 export interface StoredRun {
   /** where it was read from, for notes */
@@ -19,7 +19,8 @@ export interface CombinedRuns {
 }
 
 /** The settings that make two runs comparable; a difference is named in a note. */
-const SETTINGS = ['ram', 'smp', 'speed', 'downtime', 'guest', 'touch', 'dirtyRate', 'workingSet', 'params', 'capabilities', 'postcopy', 'extraArgs', 'sweep'];
+// The guest's touch mode, dirty rate and working set are fields of `guest`.
+const SETTINGS = ['ram', 'smp', 'speed', 'downtime', 'guest', 'params', 'capabilities', 'postcopy', 'extraArgs', 'sweep'] as const satisfies ReadonlyArray<keyof RunConfig>;
 
 const show = (v: unknown) => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -48,7 +49,7 @@ export function combineRuns(old: StoredRun, neu: StoredRun, labels: readonly [st
   const host = (h: RunHeader) => `${h.host.hostname} (${h.host.cpuModel})`;
   if (host(old.header) !== host(neu.header)) notes.push(`The runs were measured on different hosts: ${host(old.header)} and ${host(neu.header)}.`);
 
-  const seed = neu.header.config['seed'];
+  const seed = neu.header.config.seed;
   const header: RunHeader = {
     ...neu.header,
     runId,

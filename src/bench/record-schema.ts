@@ -262,7 +262,7 @@ export const RunHeaderSchema = z
       .looseObject({
         ram: z.string().optional(),
         ramBytes: z.number().optional(),
-        smp: z.number().optional(),
+        smp: z.union([z.number(), z.string()]).optional().describe('vCPUs; a swept count is its list, e.g. "1,2"'),
         speed: z.string().optional(),
         speedBytes: z.number().optional(),
         downtime: z.string().optional(),

@@ -9,7 +9,9 @@ import type { DowntimeBreakdown } from '../trace/breakdown.js';
 import type { HostNoise, TrialNoise } from './host-noise.js';
 import type { QemuHugePages } from '../qemu/host-facts.js';
 import type { Accel, HostFacts, MonitorExchange, QemuFacts } from '../qemu/facts.js';
-import type { GuestObservation } from '../guest/types.js';
+import type { GuestObservation, GuestSpec } from '../guest/types.js';
+import type { Firmware } from '../qemu/firmware.js';
+import type { Scenario, ScenarioReference } from '../scenario/schema.js';
 
 export type TrialStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'error';
 
@@ -70,6 +72,56 @@ export interface TrialRecord {
   firmware?: TrialFirmware;
 }
 
+/**
+ * What a run asked for: the resolved options as the header records them. Every field is
+ * optional because a results file read back may come from an older migdown (or be edited);
+ * the writer (commands/prepare.ts) fills them all. A swept setting holds its list ("1G,2G").
+ */
+export interface RunConfig {
+  ram?: string;
+  /** the first sweep point's RAM in bytes; a RAM sweep's points carry their own */
+  ramBytes?: number;
+  smp?: number | string;
+  speed?: string;
+  speedBytes?: number;
+  downtime?: string;
+  downtimeMs?: number;
+  runs?: number;
+  pollMs?: number;
+  timeoutMs?: number;
+  extraArgs?: string[];
+  params?: Record<string, string>;
+  capabilities?: Record<string, boolean>;
+  postcopy?: boolean;
+  /** the guest as asked for (a GuestSpec when migdown wrote it; a reader checks only `kind`) */
+  guest?: GuestSpec | { kind: string; [field: string]: unknown };
+  /** 'recorded': tracepoints on; 'off': --no-breakdown; 'unavailable': the QEMU has none */
+  breakdown?: string;
+  accelProps?: string;
+  /** the sweep's points in the order planned */
+  sweep?: Array<Record<string, string | number>>;
+  scenario?: Scenario;
+  scenarioFile?: string;
+  /** a scenario's published figures, shown beside the measured ones */
+  reference?: RecordedReference[];
+  firmware?: Firmware;
+  /** compare only: warm-up trials per variant, the order, the bootstrap seed and confidence */
+  warmup?: number;
+  order?: string;
+  seed?: number;
+  confidence?: number;
+  /** compare only: the options after the scenario was applied, for --resume */
+  options?: Record<string, unknown>;
+  /** report OLD NEW: the two files combined */
+  combined?: Array<{ file: string; runId: string; createdAt: string }>;
+}
+
+/**
+ * A scenario's published figure as the header keeps it: what the scenario schema checked when
+ * written, but a reader checks only the outline (render/html-report.ts drops malformed ones).
+ */
+export type RecordedReference = Omit<ScenarioReference, 'metric'> & { metric?: string };
+
 /** The first line of every results file: what was asked for and on what machine. */
 export interface RunHeader {
   kind: 'header';
@@ -84,7 +136,7 @@ export interface RunHeader {
   hostNoise?: HostNoise;
   accel: Accel;
   accelNote?: string;
-  config: Record<string, unknown>;
+  config: RunConfig;
   variants: Array<{ label: string; qemu: QemuFacts; extraArgs: string[]; params: Record<string, string> }>;
   /** the destination host's facts, when it was another host (--dest-host) */
   destination?: { target: string; host: HostFacts; qemu: QemuFacts };

@@ -140,7 +140,7 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
     const content = await readResults(cli.resume);
     const header = content.headers.find((h) => h.command === 'compare');
     if (!header) throw new UsageError(`--resume: ${cli.resume} holds no compare run`);
-    recorded = header.config['options'];
+    recorded = header.config.options;
     if (!recorded || typeof recorded !== 'object') throw new UsageError(`--resume: ${cli.resume} does not record its options`);
     resumeWarnings = () => checkResumable(cli.resume!, content, recorded as Record<string, unknown>);
     previous = { header, trials: content.trials.filter((t) => t.runId === header.runId) };
@@ -230,7 +230,7 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
       remoteSetup?.facts,
     ));
   if (!previous) writer.start(header);
-  const recordedSeed = header.config['seed'] as number;
+  const recordedSeed = header.config.seed ?? seed;
 
   const had = previous?.trials ?? [];
   const plan: PlannedTrial[] = points.flatMap(({ point, vm: pvm }) => {
@@ -253,7 +253,7 @@ export async function compare(cli: RawCompareOptions, self: Command, ctx: Comman
   say(
     `migdown: ${previous ? `resuming ${outFile}: ${plural(plan.length, 'trial')} to go` : plural(plan.length, 'trial')} ` +
       `(${plural(variants.length, 'variant')}, ${warmup} warm-up + ${vm.runs} measured each${swept ? ` at ${points.length} points` : ''}, ${opts.order}, seed ${recordedSeed}), ` +
-      `${terminalSafe(String(header.config['ram']))} VM, ${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
+      `${terminalSafe(String(header.config.ram))} VM, ${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)}${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
   const trials = [...had];

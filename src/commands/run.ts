@@ -106,7 +106,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   writer.start(header);
   const total = points.length * vm.runs;
   say(
-    `migdown: ${plural(total, 'migration')} of a ${header.config['ram']} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)})` +
+    `migdown: ${plural(total, 'migration')} of a ${header.config.ram} VM with QEMU ${qemu.version} (${vm.accel.toUpperCase()}, ${firmwareSummary(firmware)})` +
       `${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 

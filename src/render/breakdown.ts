@@ -22,7 +22,7 @@ export function breakdownNote(header: RunHeader, trials: TrialRecord[]): string 
   if (done.some((t) => t.breakdown?.available)) return undefined;
   const legacy = done.some((t) => t.breakdown?.legacyPause);
   if (legacy) return `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (8.2 or later); the dirty-log stop below comes from older tracepoints.`;
-  return header.config['breakdown'] === 'unavailable' || header.config['breakdown'] === 'recorded' ? `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (8.2 or later).` : undefined;
+  return header.config.breakdown === 'unavailable' || header.config.breakdown === 'recorded' ? `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (8.2 or later).` : undefined;
 }
 
 const yesNo = (v: boolean | undefined) => (v === undefined ? '?' : v ? 'yes' : 'no');

@@ -201,8 +201,7 @@ function pointOf(t: TrialRecord): Record<string, string | number> | undefined {
 
 /** The sweep's points in the order the header planned them (config.sweep), else as first seen. */
 function plannedOrder(header: RunHeader): string[] {
-  const planned = header.config['sweep'];
-  return Array.isArray(planned) ? planned.filter((p) => p && typeof p === 'object').map((p) => pointKey(p as Record<string, string | number>)) : [];
+  return (header.config.sweep ?? []).map(pointKey);
 }
 
 function sweepSpecs(header: RunHeader, trials: readonly TrialRecord[], titles: Array<{ label: string; title: string }>): ChartSpec[] {
@@ -210,8 +209,7 @@ function sweepSpecs(header: RunHeader, trials: readonly TrialRecord[], titles: A
   if (done.length === 0) return [];
   // Swept keys in first-seen order; a key with a single value was not swept, only recorded.
   const valuesOf = new Map<string, Array<string | number>>();
-  const planned = Array.isArray(header.config['sweep']) ? (header.config['sweep'] as unknown[]) : [];
-  const points = [...planned.filter((p): p is Record<string, string | number> => !!p && typeof p === 'object'), ...done.map((t) => pointOf(t)!)];
+  const points = [...(header.config.sweep ?? []), ...done.map((t) => pointOf(t)!)];
   for (const point of points) {
     for (const [k, v] of Object.entries(point)) {
       if (typeof v !== 'string' && !finite(v)) continue;

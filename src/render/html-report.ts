@@ -61,7 +61,7 @@ const e = escapeHtml;
  * left out here rather than allowed to throw or to print "undefined".
  */
 function withValidReferences(header: RunHeader): RunHeader {
-  const raw = header.config['reference'];
+  const raw = header.config.reference;
   if (!Array.isArray(raw)) return header;
   const valid: Reference[] = [];
   for (const r of raw as unknown[]) {

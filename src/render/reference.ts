@@ -21,7 +21,7 @@ const METRIC: Record<NonNullable<Reference['metric']>, MetricKey> = {
 };
 
 export function referencesOf(header: RunHeader): Reference[] {
-  const refs = header.config['reference'];
+  const refs = header.config.reference;
   return Array.isArray(refs) ? (refs as Reference[]) : [];
 }
 

@@ -31,12 +31,12 @@ export interface RenderOptions {
 }
 
 export function reportSeed(header: RunHeader, opts: RenderOptions = {}): number {
-  const recorded = header.config['seed'];
+  const recorded = header.config.seed;
   return opts.seed ?? (typeof recorded === 'number' ? recorded : 1);
 }
 
 export function buildReport(header: RunHeader, trials: TrialRecord[], opts: RenderOptions = {}): CompareReport {
-  const recordedConfidence = header.config['confidence'];
+  const recordedConfidence = header.config.confidence;
   const confidence = opts.confidence ?? (typeof recordedConfidence === 'number' ? recordedConfidence : undefined);
   return buildCompareReport(trials, header, { seed: reportSeed(header, opts), ...(confidence !== undefined && { confidence }) });
 }

@@ -40,9 +40,9 @@ export function summarizeRun(trials: TrialRecord[]): RunSummary {
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${Number(v.toFixed(1))} ms`);
 
 export function describeSetup(header: RunHeader): string {
-  const c = header.config as { ram?: string; smp?: number; speed?: string; downtime?: string };
+  const c = header.config;
   const q = header.variants[0]?.qemu;
-  const fw = firmwareLabel(header.config['firmware']);
+  const fw = firmwareLabel(header.config.firmware);
   return `RAM ${c.ram}, ${typeof c.smp === 'number' ? plural(c.smp, 'vCPU') : `${c.smp} vCPUs`}, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}${fw ? `, ${fw}` : ''}`;
 }
 

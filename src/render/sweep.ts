@@ -20,7 +20,7 @@ export interface SweepGroup {
 }
 
 export function groupByPoint(header: RunHeader, trials: TrialRecord[], build: (h: RunHeader, t: TrialRecord[]) => CompareReport): SweepGroup[] {
-  const order = ((header.config['sweep'] as Array<Record<string, string | number>> | undefined) ?? []).map(pointKey);
+  const order = (header.config.sweep ?? []).map(pointKey);
   const groups = new Map<string, TrialRecord[]>();
   for (const key of order) groups.set(key, []);
   for (const t of trials) {

@@ -3,7 +3,7 @@
 // cannot disagree, and the report is JSON-safe so it can be stored or re-rendered later.
 
 import { median } from 'simple-statistics';
-import type { RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
+import type { RunConfig, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
 import type { Accel } from '../qemu/facts.js';
 import type { KvmHostFacts } from '../qemu/host-facts.js';
 import { adjustComparisons, compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';
@@ -120,9 +120,9 @@ const GIB = 1024 ** 3;
  * else `ram` as the user typed it ("8G"; a bare "512" is MiB, as QEMU's -m reads it). A number
  * in `ram` is taken as bytes, except that one below 1 MiB can only have meant MiB.
  */
-function describeRam(config: Record<string, unknown>): string | undefined {
-  const bytesField = config['ramBytes'];
-  const ram = typeof bytesField === 'number' && bytesField > 0 ? bytesField : config['ram'];
+function describeRam(config: RunConfig): string | undefined {
+  const bytesField = config.ramBytes;
+  const ram = typeof bytesField === 'number' && bytesField > 0 ? bytesField : config.ram;
   if (typeof ram === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(ram)) return `${ram.trim()} MiB`;
   if (typeof ram === 'string' && ram.trim() !== '') return ram.trim();
   if (typeof ram !== 'number' || !Number.isFinite(ram) || ram <= 0) return undefined;
@@ -229,7 +229,7 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
   };
   const ram = describeRam(header.config);
   if (ram) setup.ram = ram;
-  const smp = describeSmp(header.config['smp']);
+  const smp = describeSmp(header.config.smp);
   if (smp) setup.smp = smp;
   if (header.accelNote) setup.accelNote = header.accelNote;
   // What the trials booted, per variant: one variant may pass its own -bios (--b-arg).
@@ -237,7 +237,7 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
     const names = new Set(ours.filter((t) => t.variant === label && t.firmware).map((t) => firmwareLabel({ name: t.firmware!.name, bios: t.firmware!.path })));
     return names.size === 1 ? [...names][0] : undefined;
   });
-  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config['firmware']);
+  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config.firmware);
   if (firmware) setup.firmware = firmware;
   if (header.host.kvm) setup.hostKvm = header.host.kvm;
   const huge = measuredByVariant.map((ts) => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseResults } from '../../src/bench/results-read.js';
-import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
+import type { RecordedReference, RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { escapeHtml, renderHtmlReport } from '../../src/render/html-report.js';
 
 const FIXTURE = new URL('../fixtures/results/compare-small.jsonl', import.meta.url);
@@ -44,7 +44,7 @@ const REFERENCE = [
 function load(): { header: RunHeader; trials: TrialRecord[] } {
   const content = parseResults(readFileSync(FIXTURE, 'utf8'));
   const header = content.headers[0]!;
-  header.config['reference'] = REFERENCE;
+  header.config.reference = REFERENCE as RecordedReference[];
   return { header, trials: content.trials };
 }
 
@@ -129,7 +129,7 @@ describe('HTML report, as text', () => {
     const evil = '<img src=x onerror=alert(1)>';
     header.variants[1]!.label = evil;
     header.host.hostname = `${evil}"`;
-    header.config['note'] = `</pre><script>alert(1)</script>`;
+    (header.config as Record<string, unknown>)['note'] = `</pre><script>alert(1)</script>`;
     const ts = trials.map((t) => (t.variant === 'with this patch' ? { ...t, variant: evil } : t));
     ts[0] = { ...ts[0]!, status: 'failed', reason: '<b>boom</b> & "quotes"' };
     const html = await renderHtmlReport(header, ts);
@@ -142,10 +142,10 @@ describe('HTML report, as text', () => {
 
   it('leaves out malformed reference figures of a hand-edited file instead of failing', async () => {
     const { header, trials } = load();
-    header.config['reference'] = [null, 'x', { source: 1, values: { a: 1 } }, { source: 's', values: { a: 'NaN' } }, { source: 's', metric: 'bogus', values: { a: 1 } }];
+    (header.config as Record<string, unknown>)['reference'] = [null, 'x', { source: 1, values: { a: 1 } }, { source: 's', values: { a: 'NaN' } }, { source: 's', metric: 'bogus', values: { a: 1 } }];
     const html = await renderHtmlReport(header, trials);
     expect(html).not.toContain('id="reference"');
-    header.config['reference'] = [{ source: 'kept', values: { 'with this patch': 3, broken: 'x' } }];
+    (header.config as Record<string, unknown>)['reference'] = [{ source: 'kept', values: { 'with this patch': 3, broken: 'x' } }];
     const kept = await renderHtmlReport(header, trials);
     expect(kept).toContain('published: kept</th>');
     expect(kept).not.toContain('<th scope="row">broken</th>');

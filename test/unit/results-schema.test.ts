@@ -24,6 +24,13 @@ describe('results schema', () => {
     for (const line of text.split('\n').filter((l) => l.trim())) expect(ResultLineSchema.safeParse(JSON.parse(line)).success).toBe(true);
   });
 
+  it('a vCPU sweep records smp as its list, and the schema takes it (it once required a number)', () => {
+    const header = JSON.parse(fixture('sweep-dirty-rate.jsonl').split('\n')[0]!) as Record<string, any>;
+    const swept = JSON.stringify({ ...header, config: { ...header['config'], smp: '1,2' } });
+    expect(resultsSchemaErrors(swept)).toEqual([]);
+    expect(ResultLineSchema.safeParse(JSON.parse(swept)).success).toBe(true);
+  });
+
   it('every header carries schemaVersion', () => {
     const header = JSON.parse(fixture('compare-small.jsonl').split('\n')[0]!) as Record<string, unknown>;
     expect(header['schemaVersion']).toBe(RESULTS_SCHEMA_VERSION);
