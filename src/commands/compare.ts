@@ -10,7 +10,7 @@ import { runSeries, type PlannedTrial } from '../bench/series.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { QemuFacts } from '../qemu/facts.js';
 import { probeTracepoints } from '../qemu/features.js';
-import { DEFAULT_LABELS } from '../render/compare-mail.js';
+import { DEFAULT_LABELS } from '../render/format.js';
 import { FORMATS, type Format } from '../render/results.js';
 import { terminalSafe } from '../render/sanitize.js';
 import { mulberry32 } from '../stats/compare.js';

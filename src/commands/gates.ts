@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, RuntimeFailure, UsageError } from '../errors.js';
-import { formatMs, formatP } from '../render/compare-mail.js';
+import { formatMs, formatP } from '../render/format.js';
 import { metricOf, type CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
 import { pointKey } from '../bench/sweep.js';

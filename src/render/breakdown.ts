@@ -2,10 +2,10 @@
 // per variant (with the change of each phase) for a compare. Plain lines, so the same text
 // serves the terminal, the mail (ASCII, 72 columns) and markdown.
 
-import Table from 'cli-table3';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { compareBreakdowns, NO_TRACEPOINTS_NOTE, summarizeBreakdowns, type DowntimeBreakdown } from '../trace/breakdown.js';
-import { formatNumber, formatSignedMs, renderTable, toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+import { formatNumber, formatSignedMs, markdownRow } from './format.js';
+import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 import { fitTable } from './fit.js';
 import { plural } from '../util/plural.js';
 
@@ -119,14 +119,8 @@ export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], as
   if (ascii) {
     out.push(...renderTable(sec.titles.slice(1).map(toAscii), sec.rows.map((r) => r.map(toAscii)), MAIL_WIDTH));
   } else {
-    const table = new Table({
-      head: sec.titles,
-      style: { head: [], border: [] },
-      colAligns: sec.titles.map((_, i) => (i === 0 ? 'left' : 'right')),
-      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    });
-    for (const r of sec.rows) table.push(r);
-    out.push(fitTable(table.toString(), sec.titles.slice(1), sec.rows, columns));
+    const boxed = boxTable(sec.titles, sec.rows, sec.titles.map((_, i) => (i === 0 ? 'left' : 'right')));
+    out.push(fitTable(boxed, sec.titles.slice(1), sec.rows, columns));
   }
   for (const l of sec.lines) out.push(...(ascii ? wrap(toAscii(l), MAIL_WIDTH) : [l]));
   return out;
@@ -137,15 +131,14 @@ export function renderBreakdownMarkdown(header: RunHeader, trials: TrialRecord[]
   const sec = breakdownSection(header, trials);
   if (note && !sec) return ['', note];
   if (!sec) return [];
-  const md = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [
     ...(note ? ['', note] : []),
     '',
     note ? '**Dirty logging** (QEMU tracepoints, ms)' : '**Pause breakdown** (QEMU tracepoints, ms)',
     '',
-    md(sec.titles),
+    markdownRow(sec.titles),
     `| ${sec.titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`,
-    ...sec.rows.map(md),
+    ...sec.rows.map(markdownRow),
     '',
     ...sec.lines.map((l) => `- ${l}`),
   ];

@@ -11,7 +11,7 @@ import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { pointKey } from '../bench/sweep.js';
 import { METRIC_DEFS, type MetricKey } from '../stats/report.js';
-import { DEFAULT_LABELS } from './compare-mail.js';
+import { displayLabels } from './format.js';
 import { summarizeBreakdowns } from '../trace/breakdown.js';
 
 export interface ChartSpec {
@@ -73,18 +73,13 @@ function slug(text: string): string {
 
 /**
  * Variant labels in the order the tables use (the header's, then labels only seen in trials),
- * paired with the title to show. The CLI's placeholder labels A and B of a two-variant compare
- * get the seed's wording, the rule displayLabels() in compare-mail.ts applies to the tables.
+ * paired with the title the tables show for them (displayLabels).
  */
 function variantTitles(header: RunHeader, trials: readonly TrialRecord[], override?: readonly string[]): Array<{ label: string; title: string }> {
   const labels = header.variants.map((v) => v.label);
   for (const t of trials) if (!labels.includes(t.variant)) labels.push(t.variant);
-  return labels.map((label, i) => {
-    const given = override?.[i];
-    if (given !== undefined && given.trim() !== '') return { label, title: given };
-    const placeholder = label.trim() === '' || (labels.length === 2 && /^[ab]$/i.test(label.trim()));
-    return { label, title: placeholder ? (DEFAULT_LABELS[i] ?? label) : label };
-  });
+  const titles = displayLabels({ variants: labels.map((label) => ({ label })) }, override);
+  return labels.map((label, i) => ({ label, title: titles[i]! }));
 }
 
 /**

@@ -3,10 +3,10 @@
 // is flagged. One section for every text format (table, mail, markdown), rows for csv, and a
 // table for the HTML report; json carries each trial's `clocks` and the summary.
 
-import Table from 'cli-table3';
 import { FLAG_PERIODS, HONEST_SLACK_MS, summarizeClockAgreement, type ClockAgreement, type ClockAgreementSummary } from '../bench/clock-agreement.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { formatNumber, formatSignedMs, renderTable, toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+import { formatNumber, formatSignedMs, markdownRow } from './format.js';
+import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 
 export const FLAG_MARK = 'DISAGREE';
 
@@ -67,14 +67,7 @@ export function renderClocksText(header: RunHeader, trials: TrialRecord[], ascii
   if (ascii) {
     out.push(...renderTable(TITLES.slice(1), rows.map((r) => cells(r).map(toAscii)), MAIL_WIDTH));
   } else {
-    const table = new Table({
-      head: TITLES,
-      style: { head: [], border: [] },
-      colAligns: ['left', 'right', 'right', 'right', 'left'],
-      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    });
-    for (const r of rows) table.push(cells(r));
-    out.push(table.toString());
+    out.push(boxTable(TITLES, rows.map(cells), ['left', 'right', 'right', 'right', 'left']));
   }
   for (const l of [headline(rows, s), ...flaggedLines(rows)]) out.push(...(ascii ? wrap(toAscii(l), MAIL_WIDTH) : [l]));
   return out;
@@ -84,14 +77,13 @@ export function renderClocksMarkdown(header: RunHeader, trials: TrialRecord[]): 
   const rows = rowsOf(header, trials);
   if (!rows.length) return [];
   const s = clocksSummary(trials);
-  const md = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [
     '',
     '**Guest-observed downtime against the traced pause** (ms)',
     '',
-    md(TITLES),
+    markdownRow(TITLES),
     '| :--- | ---: | ---: | ---: | :--- |',
-    ...rows.map((r) => md(cells(r).map((c) => (c === FLAG_MARK ? `**${c}**` : c)))),
+    ...rows.map((r) => markdownRow(cells(r).map((c) => (c === FLAG_MARK ? `**${c}**` : c)))),
     '',
     `- ${headline(rows, s)}`,
     ...flaggedLines(rows).map((l) => `- **${l}**`),

@@ -1,5 +1,5 @@
 // The comparison as a GitHub-flavoured markdown table, for issues, pull requests and wikis.
-// Same numbers and wording as the mail table (the helpers come from compare-mail.ts), but with
+// Same numbers and wording as the mail table (the helpers come from format.ts), but with
 // every metric, since markdown has no 72-column limit.
 
 import type { Comparison } from '../stats/compare.js';
@@ -19,17 +19,10 @@ import {
   rangeCell,
   trialsCell,
   verdictText,
-  type MailOptions,
-} from './compare-mail.js';
-
-/** A table cell: pipes escaped, line breaks flattened, so a label cannot break the table. */
-export function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.map(mdCell).join(' | ')} |`;
-}
+  markdownCell,
+  markdownRow,
+  type LabelOptions,
+} from './format.js';
 
 function metricRows(report: CompareReport, m: MetricReport): string[][] {
   const n = report.variants.length;
@@ -52,16 +45,16 @@ function metricRows(report: CompareReport, m: MetricReport): string[][] {
   return rows;
 }
 
-export function renderMarkdown(report: CompareReport, opts: MailOptions = {}): string {
+export function renderMarkdown(report: CompareReport, opts: LabelOptions = {}): string {
   const labels = displayLabels(report, opts.labels);
   const out: string[] = [];
-  out.push(row(['', ...labels]));
+  out.push(markdownRow(['', ...labels]));
   // right-aligned numbers read best; the row-label column stays left-aligned
   out.push(`| :--- | ${labels.map(() => '---:').join(' | ')} |`);
   for (const m of report.metrics) {
-    for (const r of metricRows(report, m)) out.push(row(r));
+    for (const r of metricRows(report, m)) out.push(markdownRow(r));
   }
-  out.push(row(['trials (n)', ...report.variants.map(trialsCell)]));
+  out.push(markdownRow(['trials (n)', ...report.variants.map(trialsCell)]));
   out.push('');
   out.push(`Setup: ${describeSetup(report)}; migdown ${report.migdownVersion}, run \`${report.runId}\`.`);
   if (report.variants.length > 1) out.push('', describeMethod(report));
@@ -70,8 +63,8 @@ export function renderMarkdown(report: CompareReport, opts: MailOptions = {}): s
   report.variants.forEach((v, i) => {
     if (v.failed === 0) return;
     const head = v.allFailed
-      ? `**${mdCell(labels[i] ?? v.label)}**: all ${plural(v.trials, 'migration')} failed`
-      : `**${mdCell(labels[i] ?? v.label)}**: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
+      ? `**${markdownCell(labels[i] ?? v.label)}**: all ${plural(v.trials, 'migration')} failed`
+      : `**${markdownCell(labels[i] ?? v.label)}**: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
     const reasons = v.failures.map((g) => `${g.count}x ${g.status === 'failed' ? 'QEMU said' : g.status}: \`${g.reason.replace(/`/g, "'")}\``);
     bullets.push(`- ${head}: ${reasons.join('; ')}`);
   });

@@ -1,13 +1,13 @@
 // The comparison for a terminal: every metric, the change with its interval and p-value, the
-// verdict coloured. The mail renderer's helpers word the numbers, so both agree.
+// verdict coloured. format.ts words the numbers, so both agree.
 
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { Comparison } from '../stats/compare.js';
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
 import { sparkline } from './sparkline.js';
 import { fitTable } from './fit.js';
+import { boxTable } from './text-table.js';
 import {
   describeMethod,
   describeSetup,
@@ -21,7 +21,7 @@ import {
   rangeCell,
   trialsCell,
   verdictText,
-} from './compare-mail.js';
+} from './format.js';
 
 function verdictColour(c: Comparison, chalk: ChalkInstance): string {
   const text = verdictText(c.verdict);
@@ -38,11 +38,6 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance, 
   const head = wide ? ['', ...labels, 'change', 'CI', 'p', ''] : ['', ...labels];
   const pad = wide ? ['', '', '', ''] : [];
   const rows: string[][] = [];
-  const table = new Table({
-    head: head.map((h) => chalk.bold(h)),
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
   for (const m of report.metrics) {
     const c = m.comparisons[1] ?? undefined;
     rows.push([
@@ -72,10 +67,9 @@ export function renderCompareTable(report: CompareReport, chalk: ChalkInstance, 
     }
   }
   rows.push([chalk.dim('  trials'), ...report.variants.map((v) => chalk.dim(trialsCell(v))), ...pad]);
-  for (const r of rows) table.push(r);
   // Narrower than the table: plain tables without the histogram row, labels without "(median)".
   const narrow = rows.filter((r) => !r[0]!.includes('..')).map((r) => [r[0]!.replace(' (median)', ''), ...r.slice(1)]);
-  const lines = [fitTable(table.toString(), head.slice(1), narrow, columns), chalk.dim(describeSetup(report)), chalk.dim(describeMethod(report))];
+  const lines = [fitTable(boxTable(head.map((h) => chalk.bold(h)), rows), head.slice(1), narrow, columns), chalk.dim(describeSetup(report)), chalk.dim(describeMethod(report))];
   for (const m of report.metrics) {
     m.summaries.forEach((s, i) => {
       if (hasValues(s) && s.outlierWarning) lines.push(chalk.yellow(`${labels[i]}, ${m.label}: ${s.outlierWarning}`));

@@ -2,7 +2,7 @@
 // the way the mail format does (titles wrapped, columns split over several tables), so nothing
 // is cut and no line wraps into the next.
 
-import { renderTable } from './compare-mail.js';
+import { renderTable } from './text-table.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;

@@ -29,7 +29,7 @@ import {
   rangeCell,
   trialsCell,
   verdictText,
-} from './compare-mail.js';
+} from './format.js';
 import { referenceRows, referencesOf, type Reference, type ReferenceRow } from './reference.js';
 import { buildReport, type RenderOptions } from './results.js';
 import { groupByPoint } from './sweep.js';

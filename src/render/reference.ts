@@ -4,7 +4,7 @@
 import type { RunHeader } from '../bench/types.js';
 import { metricOf, type CompareReport, type MetricKey } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
-import { formatMs } from './compare-mail.js';
+import { formatMs } from './format.js';
 
 export interface Reference {
   source: string;

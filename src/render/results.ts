@@ -14,7 +14,7 @@ import { summarizeBreakdowns } from '../trace/breakdown.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
 import { clocksCsvRows, clocksSummary, renderClocksMarkdown, renderClocksText } from './clocks.js';
 import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';
-import { toAscii, wrap, MAIL_WIDTH } from './compare-mail.js';
+import { toAscii, wrap, MAIL_WIDTH } from './text-table.js';
 import { assessNoise, type NoiseAssessment } from '../stats/noise.js';
 import { noiseLines } from './noise.js';
 import { jsonTerminalSafe, terminalSafeDeep } from './sanitize.js';

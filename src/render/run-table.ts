@@ -1,6 +1,5 @@
 // The table `migdown run` prints: one row per trial, then the downtime summary.
 
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
@@ -8,6 +7,7 @@ import { formatBytes } from '../util/units.js';
 import { firmwareLabel } from '../util/firmware-label.js';
 import { sparkline } from './sparkline.js';
 import { fitTable } from './fit.js';
+import { boxTable } from './text-table.js';
 import { plural } from '../util/plural.js';
 
 export interface RunSummary {
@@ -49,13 +49,7 @@ export function describeSetup(header: RunHeader): string {
 export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: ChalkInstance, columns?: number): string {
   const hasGuest = trials.some((t) => t.guest?.observedDowntimeMs !== undefined);
   const head = ['trial', 'status', 'downtime', ...(hasGuest ? ['guest-observed'] : []), 'total', 'setup', 'transferred', 'throughput'];
-  const table = new Table({
-    head: head.map((h) => chalk.bold(h)),
-    style: { head: [], border: [] },
-    // No rule between rows: a 10-trial table stays readable on one screen.
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: ['right', 'left', 'right', ...(hasGuest ? ['right' as const] : []), 'right', 'right', 'right', 'right'],
-  });
+  const aligns = ['right', 'left', 'right', ...(hasGuest ? ['right' as const] : []), 'right', 'right', 'right', 'right'] as const;
   const rows: string[][] = [];
   for (const t of trials) {
     const statusText = t.status === 'completed' ? chalk.green(t.status) : chalk.red(t.status);
@@ -70,8 +64,7 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
       t.info?.throughputMbps === undefined ? '-' : `${t.info.throughputMbps} Mbps`,
     ]);
   }
-  for (const r of rows) table.push(r);
-  const lines = [chalk.dim(describeSetup(header)), fitTable(table.toString(), head.slice(1), rows, columns)];
+  const lines = [chalk.dim(describeSetup(header)), fitTable(boxTable(head.map((h) => chalk.bold(h)), rows, [...aligns]), head.slice(1), rows, columns)];
   const failures = trials.filter((t) => t.status !== 'completed');
   for (const f of failures) lines.push(chalk.red(`trial ${f.index} ${f.status}: ${f.reason ?? 'no reason given'}`));
   const s = summarizeRun(trials);

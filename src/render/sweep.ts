@@ -2,7 +2,6 @@
 // spread of QEMU and guest-observed downtime and total time; for a compare, both variants
 // and the change at each point.
 
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import { pointKey } from '../bench/sweep.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
@@ -10,7 +9,8 @@ import { metricOf, type CompareReport, type MetricKey } from '../stats/report.js
 import { hasValues, type Summary } from '../stats/summary.js';
 import { csvField, renderCsv, snakeCase } from './compare-csv.js';
 import { fitTable } from './fit.js';
-import { displayLabels, formatChange, formatMs, formatNumber, formatP, renderTable, toAscii, verdictText, wrap, describeSetup, MAIL_WIDTH } from './compare-mail.js';
+import { describeSetup, displayLabels, formatChange, formatMs, formatNumber, formatP, markdownRow, verdictText } from './format.js';
+import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 
 export interface SweepGroup {
   key: string;
@@ -88,20 +88,13 @@ function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): S
 
 export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk: ChalkInstance, columns?: number): string {
   const { titles, rows } = sweepRows(header, groups, false);
-  const table = new Table({
-    head: titles.map((t) => chalk.bold(t)),
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const r of rows) table.push(r);
   const first = groups[0]?.report;
-  return [fitTable(table.toString(), titles.slice(1), rows, columns), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');
+  return [fitTable(boxTable(titles.map((t) => chalk.bold(t)), rows), titles.slice(1), rows, columns), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');
 }
 
 export function renderSweepMarkdown(header: RunHeader, groups: SweepGroup[]): string {
   const { titles, rows } = sweepRows(header, groups, false);
-  const md = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [md(titles), `| ${titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`, ...rows.map(md)].join('\n');
+  return [markdownRow(titles), `| ${titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`, ...rows.map(markdownRow)].join('\n');
 }
 
 /** The run's CSV (same columns as without a sweep) with the point in front: "point" and one column per swept setting. */

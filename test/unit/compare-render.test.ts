@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunHeader, TrialRecord, TrialStatus } from '../../src/bench/types.js';
 import { CSV_COLUMNS, renderCsv } from '../../src/render/compare-csv.js';
-import { MAIL_WIDTH, renderMail } from '../../src/render/compare-mail.js';
+import { renderMail } from '../../src/render/compare-mail.js';
+import { MAIL_WIDTH } from '../../src/render/text-table.js';
 import { renderMarkdown } from '../../src/render/compare-markdown.js';
 import { buildCompareReport, metricOf } from '../../src/stats/report.js';
 import { hasValues } from '../../src/stats/summary.js';

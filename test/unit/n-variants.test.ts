@@ -9,7 +9,7 @@ import { checkGatesPerPoint } from '../../src/commands/gates.js';
 import { variantSpecs, type RawVariantOptions } from '../../src/commands/variants.js';
 import { UsageError } from '../../src/errors.js';
 import { CSV_COLUMNS } from '../../src/render/compare-csv.js';
-import { MAIL_WIDTH } from '../../src/render/compare-mail.js';
+import { MAIL_WIDTH } from '../../src/render/text-table.js';
 import { htmlReportPage } from '../../src/render/html-report.js';
 import { buildChartSpecs } from '../../src/render/charts.js';
 import { renderResults } from '../../src/render/results.js';

@@ -8,7 +8,7 @@ import { Chalk } from 'chalk';
 import { parseResults } from '../../src/bench/results-read.js';
 import { combineRuns, relabel, type StoredRun } from '../../src/bench/combine.js';
 import { CSV_COLUMNS, snakeCase } from '../../src/render/compare-csv.js';
-import { renderTable } from '../../src/render/compare-mail.js';
+import { renderTable } from '../../src/render/text-table.js';
 import { renderResults } from '../../src/render/results.js';
 import { htmlReportPage } from '../../src/render/html-report.js';
 import { plural } from '../../src/util/plural.js';

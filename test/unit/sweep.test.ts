@@ -9,7 +9,7 @@ import { parseScenario } from '../../src/scenario/load.js';
 import { scenarioOptionValues } from '../../src/scenario/apply.js';
 import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { renderResults } from '../../src/render/results.js';
-import { MAIL_WIDTH } from '../../src/render/compare-mail.js';
+import { MAIL_WIDTH } from '../../src/render/text-table.js';
 
 describe('the list syntax', () => {
   it('splits at commas, keeps escaped ones, and round-trips', () => {
