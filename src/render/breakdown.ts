@@ -3,7 +3,8 @@
 // serves the terminal, the mail (ASCII, 72 columns) and markdown.
 
 import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { compareBreakdowns, NO_TRACEPOINTS_NOTE, summarizeBreakdowns, type DowntimeBreakdown } from '../trace/breakdown.js';
+import { NO_TRACEPOINTS_NOTE, type DowntimeBreakdown } from '../trace/breakdown.js';
+import { compareBreakdowns, summarizeBreakdowns } from '../stats/breakdown.js';
 import { formatNumber, formatSignedMs, markdownRow } from './format.js';
 import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 import { fitTable } from './fit.js';

@@ -12,7 +12,7 @@ import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { pointKey } from '../bench/sweep.js';
 import { METRIC_DEFS, type MetricKey } from '../stats/report.js';
 import { displayLabels } from './format.js';
-import { summarizeBreakdowns } from '../trace/breakdown.js';
+import { summarizeBreakdowns } from '../stats/breakdown.js';
 
 export interface ChartSpec {
   /** file-name safe and unique within one call: "distribution", "sweep-max-bandwidth", "progress-1-a-3" */

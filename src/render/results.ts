@@ -10,7 +10,7 @@ import { renderMarkdown } from './compare-markdown.js';
 import { renderCompareTable } from './compare-table.js';
 import { referenceRows, referenceText } from './reference.js';
 import { renderBreakdownMarkdown, renderBreakdownText } from './breakdown.js';
-import { summarizeBreakdowns } from '../trace/breakdown.js';
+import { summarizeBreakdowns } from '../stats/breakdown.js';
 import { renderRunTable, summarizeRun } from './run-table.js';
 import { clocksCsvRows, clocksSummary, renderClocksMarkdown, renderClocksText } from './clocks.js';
 import { groupByPoint, renderSweepCsv, renderSweepMail, renderSweepMarkdown, renderSweepTable } from './sweep.js';

@@ -51,15 +51,19 @@ export interface MannWhitneyResult {
   pNormal: number;
 }
 
-export interface Comparison {
+/** How B's median differs from A's (the baseline's). */
+export interface MedianChangeOf {
   nA: number;
   nB: number;
   medianA?: number;
   medianB?: number;
-  /** medianB - medianA, ms (negative: B has less downtime) */
+  /** medianB - medianA, ms (negative: B takes less time) */
   deltaMs?: number;
-  /** deltaMs relative to medianA, percent; absent when medianA is 0 */
+  /** deltaMs relative to medianA, percent; absent when medianA is 0 or missing */
   deltaPct?: number;
+}
+
+export interface Comparison extends MedianChangeOf {
   confidence: number;
   /** percentile-bootstrap interval of medianB - medianA at `confidence` */
   ci?: [number, number];
@@ -276,8 +280,7 @@ export function compareSamples(a: readonly number[], b: readonly number[], opts:
     const medianB = median(b);
     result.medianA = medianA;
     result.medianB = medianB;
-    result.deltaMs = medianB - medianA;
-    if (medianA !== 0) result.deltaPct = ((medianB - medianA) / medianA) * 100;
+    Object.assign(result, medianChange(medianA, medianB));
   } else if (a.length > 0) {
     result.medianA = median(a);
   } else if (b.length > 0) {
@@ -291,6 +294,11 @@ export function compareSamples(a: readonly number[], b: readonly number[], opts:
   result.pValue = test.pValue;
   result.verdict = verdictFor(result, test.pValue);
   return result;
+}
+
+/** B's median against A's: the difference in ms and, unless A's is 0, relative to A's in percent. */
+export function medianChange(medianA: number, medianB: number): { deltaMs: number; deltaPct?: number } {
+  return { deltaMs: medianB - medianA, ...(medianA !== 0 && { deltaPct: ((medianB - medianA) / medianA) * 100 }) };
 }
 
 /** The verdict of a comparison at p-value `p` (the test's, or an adjusted one). */

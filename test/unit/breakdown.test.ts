@@ -7,13 +7,12 @@ import { describe, expect, it } from 'vitest';
 import {
   NO_TRACEPOINTS_NOTE,
   TRACE_EVENTS,
-  compareBreakdowns,
   computeBreakdown,
   hasDowntimeTracepoints,
-  summarizeBreakdowns,
   traceArgs,
   type DowntimeBreakdown,
 } from '../../src/trace/breakdown.js';
+import { compareBreakdowns, summarizeBreakdowns } from '../../src/stats/breakdown.js';
 import {
   checkpointOf,
   deviceTimeOf,

@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LEGACY_TRACE_EVENTS, TRACE_EVENTS, compareBreakdowns, computeBreakdown, summarizeBreakdowns, tracePlanOf } from '../../src/trace/breakdown.js';
+import { LEGACY_TRACE_EVENTS, TRACE_EVENTS, computeBreakdown, tracePlanOf } from '../../src/trace/breakdown.js';
+import { compareBreakdowns, summarizeBreakdowns } from '../../src/stats/breakdown.js';
 
 const fixture = (dir: string, name: string) => readFileSync(new URL(`../fixtures/${dir}/${name}`, import.meta.url), 'utf8');
 const pair = (name: string) => [fixture('trace', `${name}.source.log`), fixture('trace', `${name}.destination.log`)] as const;
