@@ -7,9 +7,7 @@ import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, RuntimeFailure, UsageEr
 import { formatMs, formatP } from '../render/format.js';
 import { metricOf, type CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
-import { pointKey } from '../bench/sweep.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { buildReport } from '../render/results.js';
+import type { Analysis } from '../stats/analysis.js';
 import { verdictFor, type Comparison } from '../stats/compare.js';
 import { holmAdjust } from '../stats/holm.js';
 import { plural } from '../util/plural.js';
@@ -138,17 +136,12 @@ function judge(judged: Judged[], maxDowntime: number | undefined, regression: nu
 }
 
 /** The gates at every sweep point (a whole run when nothing is swept), as one family. */
-export function checkGatesPerPoint(opts: RawGateOptions, header: RunHeader, trials: TrialRecord[]): string | undefined {
+export function checkGatesPerPoint(opts: RawGateOptions, analysis: Analysis): string | undefined {
   if (opts.maxDowntime === undefined && opts.failIfRegression === undefined) return undefined;
   const maxDowntime = opts.maxDowntime === undefined ? undefined : parseNumber('--max-downtime', opts.maxDowntime);
   const regression = opts.failIfRegression === undefined ? undefined : parseNumber('--fail-if-regression', opts.failIfRegression);
-  const groups = new Map<string, TrialRecord[]>();
-  for (const t of trials) {
-    const key = pointKey(t.point);
-    groups.set(key, [...(groups.get(key) ?? []), t]);
-  }
   return judge(
-    [...groups].map(([key, group]) => ({ key, report: buildReport(header, group) })),
+    analysis.points.map(({ key, report }) => ({ key, report })),
     maxDowntime,
     regression,
   );

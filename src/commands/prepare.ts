@@ -20,6 +20,7 @@ import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import type { Scenario } from '../scenario/schema.js';
 import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
 import { checkOptionCombinations, refuseDetachingArguments } from './option-checks.js';
+import { analyze } from '../stats/analysis.js';
 
 export interface Prepared {
   scenario?: { scenario: Scenario; file: string };
@@ -197,7 +198,7 @@ export async function startProgress(
 
 /**
  * What `run` and `compare` do once the series is over: print the results in the chosen format,
- * write the artifacts asked for, apply the gates. Returns the exit code: 1 for a tripped gate
+ * write the artifacts asked for, apply the gates, all from one analysis. Returns the exit code: 1 for a tripped gate
  * or a measured trial that did not complete.
  */
 export async function finishExperiment(
@@ -210,18 +211,19 @@ export async function finishExperiment(
   say: (line: string) => void,
   resultsFailure?: string,
 ): Promise<number> {
-  ctx.stdout.write(`${renderResults(format, header, trials, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) }, { resultsFile: outFile })}\n`);
-  for (const note of noiseNotes(format, header, trials)) ctx.stderr.write(`migdown: ${note}\n`);
+  const analysis = analyze(header, trials);
+  ctx.stdout.write(`${renderResults(format, header, analysis, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) }, { resultsFile: outFile })}\n`);
+  for (const note of noiseNotes(format, analysis)) ctx.stderr.write(`migdown: ${note}\n`);
   if (resultsFailure) {
     // Always said, even with --quiet: what is printed above is all that is left of those trials.
     ctx.stderr.write(`migdown: could not write the results file ${outFile}: ${resultsFailure}; stopped after ${trials.length} trials, printed above\n`);
   } else if (format !== 'json') say(`results: ${outFile}`);
-  const artifacts = await writeArtifacts(header, trials, opts);
+  const artifacts = await writeArtifacts(header, analysis, opts);
   for (const line of artifacts.written) say(line);
   for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
   const measured = trials.filter((t) => !t.warmup);
   // Nothing completed: nothing could be measured (exit 1), whatever a gate would say.
-  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts, header, trials) : undefined;
+  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts, analysis) : undefined;
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.gate;

@@ -13,6 +13,7 @@ import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js'
 import type { CommandContext } from './context.js';
 import { terminalColumns } from '../render/fit.js';
 import { addGateOptions, checkGates, checkGatesPerPoint, type RawGateOptions } from './gates.js';
+import { analyze } from '../stats/analysis.js';
 
 interface RawReportOptions extends RawGateOptions {
   format: Format;
@@ -77,15 +78,15 @@ async function report(file: string, newFile: string | undefined, opts: RawReport
   } else {
     ({ header, trials } = relabel(header, trials, [opts.labelA, opts.labelB]));
   }
-  const renderOpts = seed === undefined ? {} : { seed };
-  ctx.stdout.write(`${renderResults(opts.format, header, trials, ctx.chalk, { ...renderOpts, columns: terminalColumns(ctx.stdout, ctx.env) })}\n`);
-  const artifacts = await writeArtifacts(header, trials, opts, renderOpts);
+  const analysis = analyze(header, trials, seed === undefined ? {} : { seed });
+  ctx.stdout.write(`${renderResults(opts.format, header, analysis, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) })}\n`);
+  const artifacts = await writeArtifacts(header, analysis, opts);
   notes.push(...artifacts.written);
-  notes.push(...noiseNotes(opts.format, header, trials));
+  notes.push(...noiseNotes(opts.format, analysis));
   if (!opts.quiet) for (const line of notes) ctx.stderr.write(`migdown: ${line}\n`);
   // Always said: a file the user asked for was not written.
   for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
-  const gate = checkGatesPerPoint(opts, header, trials);
+  const gate = checkGatesPerPoint(opts, analysis);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.gate;

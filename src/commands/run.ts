@@ -14,6 +14,7 @@ import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../bench/trial.js';
 import { setupRemote } from './remote-setup.js';
 import { FORMATS, type Format } from '../render/results.js';
+import { summarizeRun } from '../stats/run-summary.js';
 import { renderRunTable } from '../render/run-table.js';
 import { terminalColumns } from '../render/fit.js';
 import type { CommandContext } from './context.js';
@@ -137,7 +138,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     progress.stop();
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
-      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, ctx.chalk, terminalColumns(ctx.stdout, ctx.env))}\n`);
+      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, summarizeRun(finished), ctx.chalk, terminalColumns(ctx.stdout, ctx.env))}\n`);
       ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${plural(total, 'trial')}; results in ${outFile}\n`);
     }
     throw err;

@@ -3,10 +3,10 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { RunHeader } from '../bench/types.js';
+import type { Analysis } from '../stats/analysis.js';
 import { UsageError } from '../errors.js';
 import { assertWritableDir, assertWritableFile, makeDirs, OutputPathError } from '../util/output-path.js';
-import type { RenderOptions } from './results.js';
 import { safeFileName } from './sanitize.js';
 
 export interface ArtifactOptions {
@@ -44,13 +44,13 @@ function failure(what: string, err: unknown): string {
 }
 
 /** Writes what was asked for; one failure does not stop the other file. */
-export async function writeArtifacts(header: RunHeader, trials: TrialRecord[], opts: ArtifactOptions, render: RenderOptions = {}): Promise<ArtifactsWritten> {
+export async function writeArtifacts(header: RunHeader, analysis: Analysis, opts: ArtifactOptions): Promise<ArtifactsWritten> {
   const out: ArtifactsWritten = { written: [], failed: [] };
   if (opts.html) {
     try {
       const { renderHtmlReport } = await import('./html-report.js');
       makeDirs(path.dirname(path.resolve(opts.html)));
-      await writeFile(opts.html, await renderHtmlReport(header, trials, render));
+      await writeFile(opts.html, await renderHtmlReport(header, analysis));
       out.written.push(`report: ${opts.html}`);
     } catch (err) {
       out.failed.push(failure(`the HTML report ${opts.html}`, err));
@@ -60,7 +60,7 @@ export async function writeArtifacts(header: RunHeader, trials: TrialRecord[], o
     try {
       const { renderChartsSvg } = await import('./charts.js');
       makeDirs(opts.svg);
-      const charts = await renderChartsSvg(header, trials);
+      const charts = await renderChartsSvg(header, analysis);
       // chart names carry labels and trial numbers from the results file: never a path
       for (const c of charts) await writeFile(path.join(opts.svg, `${safeFileName(c.name)}.svg`), c.svg);
       out.written.push(`charts: ${charts.length} SVG files in ${opts.svg}`);

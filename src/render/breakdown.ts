@@ -4,7 +4,7 @@
 
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { NO_TRACEPOINTS_NOTE, type DowntimeBreakdown } from '../trace/breakdown.js';
-import { compareBreakdowns, summarizeBreakdowns } from '../stats/breakdown.js';
+import type { Analysis } from '../stats/analysis.js';
 import { formatNumber, formatSignedMs, markdownRow } from './format.js';
 import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 import { fitTable } from './fit.js';
@@ -12,12 +12,12 @@ import { plural } from '../util/plural.js';
 
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${formatNumber(Number(v.toFixed(v < 10 ? 2 : 1)))}ms`);
 
-function measured(trials: TrialRecord[]): TrialRecord[] {
+function measured(trials: readonly TrialRecord[]): TrialRecord[] {
   return trials.filter((t) => !t.warmup && t.status === 'completed');
 }
 
 /** Whether anything is to be said about breakdowns for these trials. */
-export function breakdownNote(header: RunHeader, trials: TrialRecord[]): string | undefined {
+export function breakdownNote(header: RunHeader, trials: readonly TrialRecord[]): string | undefined {
   const done = measured(trials);
   if (done.length === 0) return undefined;
   if (done.some((t) => t.breakdown?.available)) return undefined;
@@ -26,19 +26,25 @@ export function breakdownNote(header: RunHeader, trials: TrialRecord[]): string 
   return header.config.breakdown === 'unavailable' || header.config.breakdown === 'recorded' ? `Pause breakdown: ${NO_TRACEPOINTS_NOTE} (8.2 or later).` : undefined;
 }
 
+interface Section {
+  titles: string[];
+  rows: string[][];
+  lines: string[];
+}
+
 const yesNo = (v: boolean | undefined) => (v === undefined ? '?' : v ? 'yes' : 'no');
 
 /**
  * QEMU before 8.2: no phases, but the pause bracketed by run states, whether dirty logging
  * stopped inside it, and how long the slot updates that stopped it took.
  */
-function legacySection(header: RunHeader, done: TrialRecord[]): { titles: string[]; rows: string[][]; lines: string[] } | undefined {
+function legacySection(header: RunHeader, analysis: Analysis, done: TrialRecord[]): Section | undefined {
   const withLegacy = done.filter((t) => t.breakdown?.legacyPause);
   if (!withLegacy.length) return undefined;
   const bracket = `${withLegacy[0]!.breakdown!.legacyPause!.from} to ${withLegacy[0]!.breakdown!.legacyPause!.to}`;
   if (header.command === 'compare') {
     const labels = header.variants.map((v) => v.label);
-    const sums = labels.map((l) => summarizeBreakdowns(withLegacy.filter((t) => t.variant === l).map((t) => t.breakdown!)));
+    const sums = analysis.breakdowns.slice(0, labels.length).map((b) => b.legacy);
     const change = (a?: number, b?: number) => (a === undefined || b === undefined ? '-' : formatSignedMs(Number((b - a).toFixed(2))));
     const a = sums[0]!;
     const b = sums[1];
@@ -50,7 +56,7 @@ function legacySection(header: RunHeader, done: TrialRecord[]): { titles: string
     return { titles: ['dirty logging (median)', ...labels, 'change'], rows, lines: [`pause bracketed from ${bracket}`] };
   }
   const bs = withLegacy.map((t) => t.breakdown!);
-  const s = summarizeBreakdowns(bs);
+  const s = analysis.breakdowns[0]!.legacy;
   const rows = [
     ['pause (run states)', ...bs.map((b) => ms(b.legacyPause?.ms)), ms(s.legacyPauseMs?.medianMs)],
     ['QEMU downtime', ...withLegacy.map((t) => ms(t.info?.downtimeMs)), ''],
@@ -71,14 +77,13 @@ function deviceLine(b: { save: Array<{ idstr: string; instance: number; medianUs
 }
 
 /** Rows and text of the breakdown: a phase table (label + one column per trial or variant). */
-export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { titles: string[]; rows: string[][]; lines: string[] } | undefined {
-  const done = measured(trials).filter((t) => t.breakdown?.available);
-  if (done.length === 0) return legacySection(header, measured(trials));
+export function breakdownSection(header: RunHeader, analysis: Analysis): Section | undefined {
+  const done = measured(analysis.trials).filter((t) => t.breakdown?.available);
+  if (done.length === 0) return legacySection(header, analysis, measured(analysis.trials));
   if (header.command === 'compare') {
     const labels = header.variants.map((v) => v.label);
-    const per = labels.map((l) => done.filter((t) => t.variant === l).map((t) => t.breakdown as DowntimeBreakdown));
-    const [a, b] = per.map((bs) => summarizeBreakdowns(bs));
-    const cmp = compareBreakdowns(a!, b!);
+    const [a, b] = analysis.breakdowns.map((v) => v.completed);
+    const cmp = analysis.breakdownChange!;
     const rows = cmp.phases.map((p) => [p.name, ms(p.medianA), ms(p.medianB), p.deltaMs === undefined ? '-' : formatSignedMs(Number(p.deltaMs.toFixed(2)))]);
     for (const [label, c] of [
       ['end-to-end pause', cmp.endToEndPauseMs],
@@ -97,7 +102,7 @@ export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { ti
   }
   // run: one column per trial, then the median
   const bs = done.map((t) => t.breakdown as DowntimeBreakdown);
-  const s = summarizeBreakdowns(bs);
+  const s = analysis.breakdowns[0]!.completed;
   const titles = ['phase', ...done.map((t) => `#${t.index}`), 'median'];
   const rows = s.phases.map((p) => [p.name, ...bs.map((b) => ms(b.phases.find((x) => x.key === p.key)?.durationMs)), ms(p.medianMs)]);
   rows.push(['end-to-end pause', ...bs.map((b) => ms(b.endToEndPauseMs)), ms(s.endToEndPauseMs?.medianMs)]);
@@ -111,9 +116,9 @@ export function breakdownSection(header: RunHeader, trials: TrialRecord[]): { ti
   return { titles, rows, lines };
 }
 
-export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], ascii: boolean, columns?: number): string[] {
-  const note = breakdownNote(header, trials);
-  const sec = breakdownSection(header, trials);
+export function renderBreakdownText(header: RunHeader, analysis: Analysis, ascii: boolean, columns?: number): string[] {
+  const note = breakdownNote(header, analysis.trials);
+  const sec = breakdownSection(header, analysis);
   if (note && !sec) return ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note])];
   if (!sec) return [];
   const out = note ? ['', ...(ascii ? wrap(toAscii(note), MAIL_WIDTH) : [note]), 'Dirty logging from QEMU tracepoints (ms):'] : ['', 'Pause breakdown from QEMU tracepoints (ms):'];
@@ -127,9 +132,9 @@ export function renderBreakdownText(header: RunHeader, trials: TrialRecord[], as
   return out;
 }
 
-export function renderBreakdownMarkdown(header: RunHeader, trials: TrialRecord[]): string[] {
-  const note = breakdownNote(header, trials);
-  const sec = breakdownSection(header, trials);
+export function renderBreakdownMarkdown(header: RunHeader, analysis: Analysis): string[] {
+  const note = breakdownNote(header, analysis.trials);
+  const sec = breakdownSection(header, analysis);
   if (note && !sec) return ['', note];
   if (!sec) return [];
   return [

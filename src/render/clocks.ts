@@ -3,7 +3,8 @@
 // is flagged. One section for every text format (table, mail, markdown), rows for csv, and a
 // table for the HTML report; json carries each trial's `clocks` and the summary.
 
-import { FLAG_PERIODS, HONEST_SLACK_MS, summarizeClockAgreement, type ClockAgreement, type ClockAgreementSummary } from '../bench/clock-agreement.js';
+import { FLAG_PERIODS, HONEST_SLACK_MS, type ClockAgreement, type ClockAgreementSummary } from '../bench/clock-agreement.js';
+import type { Analysis } from '../stats/analysis.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { formatNumber, formatSignedMs, markdownRow } from './format.js';
 import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
@@ -15,7 +16,7 @@ interface ClockRow {
   c: ClockAgreement;
 }
 
-function rowsOf(header: RunHeader, trials: TrialRecord[]): ClockRow[] {
+function rowsOf(header: RunHeader, trials: readonly TrialRecord[]): ClockRow[] {
   const many = header.variants.length > 1;
   return trials
     .filter((t) => !t.warmup && t.status === 'completed' && t.clocks)
@@ -23,11 +24,6 @@ function rowsOf(header: RunHeader, trials: TrialRecord[]): ClockRow[] {
 }
 
 const ms = (v: number) => formatNumber(Number(v.toFixed(v < 10 ? 2 : 1)));
-
-/** The summary of every trial that has both measures. */
-export function clocksSummary(trials: TrialRecord[]): ClockAgreementSummary {
-  return summarizeClockAgreement(trials.filter((t) => !t.warmup && t.status === 'completed').map((t) => t.clocks));
-}
 
 function headline(rows: ClockRow[], s: ClockAgreementSummary): string {
   const p = rows[0]!.c.heartbeatPeriodMs;
@@ -59,10 +55,10 @@ function cells(r: ClockRow): string[] {
 const TITLES = ['trial', 'guest-observed', 'traced pause', 'difference', 'clocks'];
 
 /** Lines for the terminal (ascii false) or the mail (ascii true); [] when no trial has both measures. */
-export function renderClocksText(header: RunHeader, trials: TrialRecord[], ascii: boolean): string[] {
-  const rows = rowsOf(header, trials);
+export function renderClocksText(header: RunHeader, analysis: Analysis, ascii: boolean): string[] {
+  const rows = rowsOf(header, analysis.trials);
   if (!rows.length) return [];
-  const s = clocksSummary(trials);
+  const s = analysis.clocks;
   const out = ['', 'Guest-observed downtime against the traced pause (ms):'];
   if (ascii) {
     out.push(...renderTable(TITLES.slice(1), rows.map((r) => cells(r).map(toAscii)), MAIL_WIDTH));
@@ -73,10 +69,10 @@ export function renderClocksText(header: RunHeader, trials: TrialRecord[], ascii
   return out;
 }
 
-export function renderClocksMarkdown(header: RunHeader, trials: TrialRecord[]): string[] {
-  const rows = rowsOf(header, trials);
+export function renderClocksMarkdown(header: RunHeader, analysis: Analysis): string[] {
+  const rows = rowsOf(header, analysis.trials);
   if (!rows.length) return [];
-  const s = clocksSummary(trials);
+  const s = analysis.clocks;
   return [
     '',
     '**Guest-observed downtime against the traced pause** (ms)',
@@ -91,8 +87,8 @@ export function renderClocksMarkdown(header: RunHeader, trials: TrialRecord[]): 
 }
 
 /** One CSV row per trial with both measures (the metric column says "clocks"). */
-export function clocksCsvRows(header: RunHeader, trials: TrialRecord[]): Array<Record<string, string | number>> {
-  return trials
+export function clocksCsvRows(analysis: Analysis): Array<Record<string, string | number>> {
+  return analysis.trials
     .filter((t) => !t.warmup && t.status === 'completed' && t.clocks)
     .map((t) => ({
       metric: `clocks:trial ${t.index}${t.point ? ` ${Object.values(t.point).join(' ')}` : ''}`,
@@ -106,10 +102,10 @@ export function clocksCsvRows(header: RunHeader, trials: TrialRecord[]): Array<R
 }
 
 /** The HTML report's section, or '' when no trial has both measures. */
-export function clocksHtml(header: RunHeader, trials: TrialRecord[], e: (s: string) => string): string {
-  const rows = rowsOf(header, trials);
+export function clocksHtml(header: RunHeader, analysis: Analysis, e: (s: string) => string): string {
+  const rows = rowsOf(header, analysis.trials);
   if (!rows.length) return '';
-  const s = clocksSummary(trials);
+  const s = analysis.clocks;
   const body = rows
     .map((r) => `<tr${r.c.flagged ? ' class="flagged"' : ''}>${cells(r).map((c, i) => (i === 0 ? `<th>${e(c)}</th>` : `<td>${c === FLAG_MARK ? `<strong>${e(c)}</strong>` : e(c)}</td>`)).join('')}</tr>`)
     .join('\n');

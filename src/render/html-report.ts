@@ -6,38 +6,18 @@
 // that came from the results file (labels, reasons, paths, config) is HTML-escaped.
 
 import { clocksHtml } from './clocks.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import type { Comparison } from '../stats/compare.js';
+import type { RunHeader } from '../bench/types.js';
+import type { Analysis } from '../stats/analysis.js';
 import type { CompareReport } from '../stats/report.js';
-import { hasValues } from '../stats/summary.js';
 import { formatBytes } from '../util/units.js';
 import { MIGDOWN_VERSION } from '../version.js';
 import { renderChartsSvg, type ChartSvg } from './charts.js';
-import {
-  describeMethod,
-  describeSetup,
-  displayLabels,
-  formatChange,
-  formatCI,
-  formatConfidence,
-  formatMs,
-  formatP,
-  formatPct,
-  formatSignedMs,
-  medianCell,
-  pTitle,
-  rangeCell,
-  trialsCell,
-  verdictText,
-} from './format.js';
-import { referenceRows, referencesOf, type Reference, type ReferenceRow } from './reference.js';
-import { buildReport, type RenderOptions } from './results.js';
-import { groupByPoint } from './sweep.js';
-import { assessNoise } from '../stats/noise.js';
+import { describeMethod, describeSetup, displayLabels } from './format.js';
+import { escapeHtml, noteItems, referenceTables, summaryTable, withValidReferences } from './html-tables.js';
+import { referencesOf } from './reference.js';
 import { noiseLines } from './noise.js';
-import { plural } from '../util/plural.js';
 
-export interface HtmlReportOptions extends RenderOptions {
+export interface HtmlReportOptions {
   /** column titles, overriding the variants' labels (as the tables' labels option does) */
   labels?: readonly string[];
   /** the page's heading; by default worded from the variants */
@@ -46,149 +26,7 @@ export interface HtmlReportOptions extends RenderOptions {
   generatedAt?: string;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text for an element's content or a quoted attribute value. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
 const e = escapeHtml;
-
-/**
- * The header with only well-formed reference figures in its config. A results file can be edited
- * by hand and reference.ts trusts the shape the scenario schema checked; a malformed entry is
- * left out here rather than allowed to throw or to print "undefined".
- */
-function withValidReferences(header: RunHeader): RunHeader {
-  const raw = header.config.reference;
-  if (!Array.isArray(raw)) return header;
-  const valid: Reference[] = [];
-  for (const r of raw as unknown[]) {
-    if (!r || typeof r !== 'object') continue;
-    const { source, url, values, metric, note } = r as Record<string, unknown>;
-    if (typeof source !== 'string' || !values || typeof values !== 'object' || Array.isArray(values)) continue;
-    const nums = Object.entries(values as Record<string, unknown>).filter((kv): kv is [string, number] => typeof kv[1] === 'number' && Number.isFinite(kv[1]));
-    if (nums.length === 0) continue;
-    const ref: Reference = { source, values: Object.fromEntries(nums) };
-    if (typeof url === 'string' && url.trim() !== '') ref.url = url.trim();
-    if (metric === 'qemu-downtime' || metric === 'guest-downtime' || metric === 'total-time') ref.metric = metric;
-    else if (metric !== undefined) continue; // a metric this version does not know: no guessing
-    if (typeof note === 'string' && note.trim() !== '') ref.note = note.trim();
-    valid.push(ref);
-  }
-  return { ...header, config: { ...header.config, reference: valid } };
-}
-
-/** A link only for web addresses: a results file must not be able to plant a javascript: URL. */
-function sourceHtml(source: string, url: string | undefined): string {
-  return url && /^https?:\/\//i.test(url) ? `<a href="${e(url)}">${e(source)}</a>` : e(source);
-}
-
-function verdictClass(c: Comparison | null | undefined): string {
-  if (!c) return '';
-  return c.verdict === 'faster' ? ' class="better"' : c.verdict === 'slower' ? ' class="worse"' : '';
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function summaryTable(report: CompareReport, labels: string[]): string {
-  const n = report.variants.length;
-  const rows: string[] = [];
-  const row = (head: string, cells: string[], cls = '') =>
-    rows.push(`<tr${cls}><th scope="row">${head}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
-  for (const m of report.metrics) {
-    rows.push(`<tr class="group"><th scope="rowgroup" colspan="${n + 1}">${e(m.label)}</th></tr>`);
-    row('median', report.variants.map((v, i) => `<strong>${e(medianCell(v, m.summaries[i]))}</strong>`));
-    row('min-max', m.summaries.map((s) => e(rangeCell(s))));
-    if (n > 1) {
-      const cmp = (f: (c: Comparison) => string | undefined, baseline: string) =>
-        Array.from({ length: n }, (_, i) => {
-          if (i === 0) return e(baseline);
-          const c = m.comparisons[i];
-          return e((c && f(c)) ?? '-');
-        });
-      row('change', cmp(formatChange, 'baseline'));
-      row(`${e(formatConfidence(report.confidence))} CI`, cmp((c) => (c.ci ? formatCI(c.ci) : undefined), ''));
-      row(e(pTitle(m)), cmp((c) => (c.pValue === undefined ? undefined : formatP(c.pValue)), ''));
-      rows.push(
-        `<tr><th scope="row">verdict</th>${report.variants
-          .map((_, i) => (i === 0 ? '<td></td>' : `<td${verdictClass(m.comparisons[i])}>${e(m.comparisons[i] ? verdictText(m.comparisons[i]!.verdict) : '-')}</td>`))
-          .join('')}</tr>`,
-      );
-    }
-  }
-  rows.push(`<tr class="group"><th scope="rowgroup" colspan="${n + 1}">trials</th></tr>`);
-  row('completed (n)', report.variants.map((v) => e(trialsCell(v))));
-  if (report.variants.some((v) => v.warmups > 0)) row('warm-up, not counted', report.variants.map((v) => String(v.warmups)));
-  return (
-    `<table class="summary">\n<thead><tr><td></td>${labels.map((l) => `<th scope="col">${e(l)}</th>`).join('')}</tr></thead>\n` +
-    `<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`
-  );
-}
-
-/**
- * Published figures beside the measured medians: one table per metric, a row per published
- * label, the median measured here (matched as reference.ts matches it for the text formats, so
- * every format agrees), then one column per source.
- */
-function referenceTables(header: RunHeader, report: CompareReport): string {
-  const rows = referenceRows(header, report);
-  const refs = referencesOf(header);
-  const byMetric = new Map<string, Array<{ row: ReferenceRow; note?: string }>>();
-  rows.forEach((row, i) => {
-    const list = byMetric.get(row.metricLabel) ?? [];
-    const note = refs[i]?.note;
-    list.push({ row, ...(note !== undefined && { note }) });
-    byMetric.set(row.metricLabel, list);
-  });
-  const out: string[] = [];
-  for (const [metricLabel, sources] of byMetric) {
-    const labels: string[] = [];
-    for (const { row } of sources) for (const p of row.pairs) if (!labels.includes(p.label)) labels.push(p.label);
-    const body = labels.map((label) => {
-      const measured = sources.flatMap(({ row }) => row.pairs.filter((p) => p.label === label && p.measured !== undefined)).map((p) => p.measured!)[0];
-      const cells = sources.map(({ row }) => {
-        const pair = row.pairs.find((p) => p.label === label);
-        if (!pair) return '<td class="muted">-</td>';
-        let diff = '';
-        if (measured !== undefined) {
-          const d = measured - pair.published;
-          diff = ` <span class="muted">(measured ${e(formatSignedMs(d))}${pair.published !== 0 ? `, ${e(formatPct((d / pair.published) * 100))}` : ''})</span>`;
-        }
-        return `<td>${e(formatMs(pair.published))}${diff}</td>`;
-      });
-      const m = measured === undefined ? '<td class="muted">not measured</td>' : `<td><strong>${e(formatMs(measured))}</strong></td>`;
-      return `<tr><th scope="row">${e(label)}</th>${m}${cells.join('')}</tr>`;
-    });
-    const notes = sources.filter((s) => s.note !== undefined).map((s) => `<p class="muted">${e(s.row.source)}: ${e(s.note!)}</p>`);
-    out.push(
-      `<table class="reference">\n<caption>${e(metricLabel)}: measured here and published</caption>\n` +
-        `<thead><tr><td></td><th scope="col">measured median</th>${sources
-          .map(({ row }) => `<th scope="col">published: ${sourceHtml(row.source, row.url)}</th>`)
-          .join('')}</tr></thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>${notes.length ? `\n${notes.join('\n')}` : ''}`,
-    );
-  }
-  return out.join('\n');
-}
-
-function noteItems(report: CompareReport, labels: string[]): string[] {
-  const items: string[] = [];
-  report.variants.forEach((v, i) => {
-    if (v.failed === 0) return;
-    const who = `<strong>${e(labels[i] ?? v.label)}</strong>`;
-    const head = v.allFailed ? `${who}: all ${plural(v.trials, 'migration')} failed` : `${who}: ${v.failed} of ${plural(v.trials, 'migration')} did not complete`;
-    const reasons = v.failures.map((g) => `${g.count}&times; ${g.status === 'failed' ? 'QEMU said' : e(g.status)}: <code>${e(g.reason)}</code>`);
-    items.push(`${head}: ${reasons.join('; ')}`);
-  });
-  for (const m of report.metrics) {
-    m.summaries.forEach((s, i) => {
-      if (hasValues(s) && s.outlierWarning) items.push(`${e(m.label)}, ${e(labels[i] ?? '')}: ${e(s.outlierWarning)}`);
-    });
-  }
-  for (const note of report.notes) items.push(e(note));
-  return items;
-}
 
 function definitionRows(rows: Array<[string, string | undefined]>): string {
   return rows
@@ -294,14 +132,11 @@ footer { margin-top: 36px; color: var(--muted); font-size: 13px; }
  * The page from a header, its trials and their charts already rendered: pure and synchronous
  * (the charts come from renderChartsSvg, which has to be asynchronous).
  */
-export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts: readonly ChartSvg[], opts: HtmlReportOptions = {}): string {
-  const build = (h: RunHeader, ts: TrialRecord[]) => buildReport(h, ts, opts);
-  // A sweep gets one table per point, grouped exactly as the text formats group it (results.ts):
-  // pooling the points would mix, say, 1 GiB and 16 GiB downtimes into one median.
-  const swept = trials.some((t) => t.point && Object.keys(t.point).length > 0);
-  const { ramBytes: _first, ...sweepConfig } = header.config;
-  const groups = swept ? groupByPoint({ ...header, config: sweepConfig }, trials, build) : [];
-  const report = groups[0]?.report ?? build(header, trials);
+export function htmlReportPage(header: RunHeader, analysis: Analysis, charts: readonly ChartSvg[], opts: HtmlReportOptions = {}): string {
+  // A sweep gets one table per point, as the text formats have one row per point: pooling the
+  // points would mix, say, 1 GiB and 16 GiB downtimes into one median.
+  const groups = analysis.swept ? analysis.points : [];
+  const report = analysis.points[0]!.report;
   const labels = displayLabels(report, opts.labels);
   const title = opts.title ?? (labels.length > 1 ? `Migration downtime: ${labels.join(' vs ')}` : `Migration downtime: migdown ${header.command}`);
   const refHeader = withValidReferences(header);
@@ -313,7 +148,7 @@ export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts:
   const parts: string[] = [];
   parts.push(`<header>\n<h1>${e(title)}</h1>\n<p class="setup">${e(describeSetup(report))}; migdown ${e(report.migdownVersion)}, run <code>${e(report.runId)}</code>, ${e(report.createdAt)}</p>\n</header>`);
   // The noisy-host warning first, where nobody reads past it; the noise floor with it.
-  const noise = noiseLines(assessNoise(header, trials));
+  const noise = noiseLines(analysis.noise);
   if (noise.warning) parts.push(`<p class="warning" role="alert">${e(noise.warning)}</p>`);
   if (noise.floor) parts.push(`<p class="muted">${e(noise.floor)}</p>`);
   if (groups.length > 0) {
@@ -333,7 +168,7 @@ export function htmlReportPage(header: RunHeader, trials: TrialRecord[], charts:
       );
     }
   }
-  const clocks = clocksHtml(header, trials, e);
+  const clocks = clocksHtml(header, analysis, e);
   if (clocks) parts.push(clocks);
   if (main.length > 0) parts.push(`<section id="charts">\n<h2>Charts</h2>\n${main.map(figure).join('\n')}\n</section>`);
   if (progress.length > 0) {
@@ -365,7 +200,7 @@ ${parts.join('\n')}
 }
 
 /** The whole page: renders the charts, then lays them out with everything else. */
-export async function renderHtmlReport(header: RunHeader, trials: TrialRecord[], opts: HtmlReportOptions = {}): Promise<string> {
-  const charts = await renderChartsSvg(header, trials, opts.labels ? { labels: opts.labels } : {});
-  return htmlReportPage(header, trials, charts, opts);
+export async function renderHtmlReport(header: RunHeader, analysis: Analysis, opts: HtmlReportOptions = {}): Promise<string> {
+  const charts = await renderChartsSvg(header, analysis, opts.labels ? { labels: opts.labels } : {});
+  return htmlReportPage(header, analysis, charts, opts);
 }

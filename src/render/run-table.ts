@@ -1,7 +1,6 @@
 // The table `migdown run` prints: one row per trial, then the downtime summary.
 
 import type { ChalkInstance } from 'chalk';
-import { max, median, min } from 'simple-statistics';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import { formatBytes } from '../util/units.js';
 import { firmwareLabel } from '../util/firmware-label.js';
@@ -9,33 +8,7 @@ import { sparkline } from './sparkline.js';
 import { fitTable } from './fit.js';
 import { boxTable } from './text-table.js';
 import { plural } from '../util/plural.js';
-
-export interface RunSummary {
-  n: number;
-  completed: number;
-  downtimeMs?: { median: number; min: number; max: number };
-  guestDowntimeMs?: { median: number; min: number; max: number };
-  totalTimeMs?: { median: number; min: number; max: number };
-}
-
-function spread(values: number[]) {
-  return values.length ? { median: median(values), min: min(values), max: max(values) } : undefined;
-}
-
-export function summarizeRun(trials: TrialRecord[]): RunSummary {
-  const measured = trials.filter((t) => !t.warmup);
-  const done = measured.filter((t) => t.status === 'completed');
-  const pick = (f: (t: TrialRecord) => number | undefined) =>
-    done.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  const s: RunSummary = { n: measured.length, completed: done.length };
-  const dt = spread(pick((t) => t.info?.downtimeMs));
-  const gt = spread(pick((t) => t.guest?.observedDowntimeMs));
-  const tt = spread(pick((t) => t.info?.totalTimeMs));
-  if (dt) s.downtimeMs = dt;
-  if (gt) s.guestDowntimeMs = gt;
-  if (tt) s.totalTimeMs = tt;
-  return s;
-}
+import type { RunSummary } from '../stats/run-summary.js';
 
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${Number(v.toFixed(1))} ms`);
 
@@ -46,7 +19,7 @@ export function describeSetup(header: RunHeader): string {
   return `RAM ${c.ram}, ${typeof c.smp === 'number' ? plural(c.smp, 'vCPU') : `${c.smp} vCPUs`}, ${header.accel.toUpperCase()}, speed ${c.speed}, downtime limit ${c.downtime}, QEMU ${q?.version ?? '?'}${fw ? `, ${fw}` : ''}`;
 }
 
-export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: ChalkInstance, columns?: number): string {
+export function renderRunTable(header: RunHeader, trials: readonly TrialRecord[], s: RunSummary, chalk: ChalkInstance, columns?: number): string {
   const hasGuest = trials.some((t) => t.guest?.observedDowntimeMs !== undefined);
   const head = ['trial', 'status', 'downtime', ...(hasGuest ? ['guest-observed'] : []), 'total', 'setup', 'transferred', 'throughput'];
   const aligns = ['right', 'left', 'right', ...(hasGuest ? ['right' as const] : []), 'right', 'right', 'right', 'right'] as const;
@@ -67,7 +40,6 @@ export function renderRunTable(header: RunHeader, trials: TrialRecord[], chalk: 
   const lines = [chalk.dim(describeSetup(header)), fitTable(boxTable(head.map((h) => chalk.bold(h)), rows, [...aligns]), head.slice(1), rows, columns)];
   const failures = trials.filter((t) => t.status !== 'completed');
   for (const f of failures) lines.push(chalk.red(`trial ${f.index} ${f.status}: ${f.reason ?? 'no reason given'}`));
-  const s = summarizeRun(trials);
   if (s.downtimeMs) {
     const d = s.downtimeMs;
     const values = trials.filter((t) => !t.warmup && t.status === 'completed').map((t) => t.info?.downtimeMs ?? NaN);

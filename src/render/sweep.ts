@@ -3,39 +3,19 @@
 // and the change at each point.
 
 import type { ChalkInstance } from 'chalk';
-import { pointKey } from '../bench/sweep.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { metricOf, type CompareReport, type MetricKey } from '../stats/report.js';
+import type { RunHeader } from '../bench/types.js';
+import type { PointAnalysis } from '../stats/analysis.js';
+import { metricOf, type MetricKey } from '../stats/report.js';
 import { hasValues, type Summary } from '../stats/summary.js';
 import { csvField, renderCsv, snakeCase } from './compare-csv.js';
 import { fitTable } from './fit.js';
 import { describeSetup, displayLabels, formatChange, formatMs, formatNumber, formatP, markdownRow, verdictText } from './format.js';
 import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 
-export interface SweepGroup {
-  key: string;
-  point: Record<string, string | number>;
-  trials: TrialRecord[];
-  report: CompareReport;
-}
-
-export function groupByPoint(header: RunHeader, trials: TrialRecord[], build: (h: RunHeader, t: TrialRecord[]) => CompareReport): SweepGroup[] {
-  const order = (header.config.sweep ?? []).map(pointKey);
-  const groups = new Map<string, TrialRecord[]>();
-  for (const key of order) groups.set(key, []);
-  for (const t of trials) {
-    const key = pointKey(t.point);
-    groups.set(key, [...(groups.get(key) ?? []), t]);
-  }
-  return [...groups.entries()]
-    .filter(([, ts]) => ts.length > 0)
-    .map(([key, ts]) => ({ key, point: ts[0]!.point ?? {}, trials: ts, report: build(header, ts) }));
-}
-
 const median = (s: Summary | undefined) => (s && hasValues(s) ? formatMs(s.median) : '-');
 const spread = (s: Summary | undefined) => (s && hasValues(s) ? `${median(s)} (${formatNumber(s.min)}-${formatNumber(s.max)})` : '-');
 
-function cells(g: SweepGroup, key: MetricKey, i: number, withSpread: boolean): string {
+function cells(g: PointAnalysis, key: MetricKey, i: number, withSpread: boolean): string {
   const m = metricOf(g.report, key);
   return withSpread ? spread(m?.summaries[i]) : median(m?.summaries[i]);
 }
@@ -45,7 +25,7 @@ interface SweepRows {
   rows: string[][];
 }
 
-function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): SweepRows {
+function sweepRows(header: RunHeader, groups: PointAnalysis[], compact: boolean): SweepRows {
   const hasGuest = groups.some((g) => metricOf(g.report, 'guestDowntime'));
   const compare = header.command === 'compare';
   if (!compare) {
@@ -86,19 +66,19 @@ function sweepRows(header: RunHeader, groups: SweepGroup[], compact: boolean): S
   return { titles, rows };
 }
 
-export function renderSweepTable(header: RunHeader, groups: SweepGroup[], chalk: ChalkInstance, columns?: number): string {
+export function renderSweepTable(header: RunHeader, groups: PointAnalysis[], chalk: ChalkInstance, columns?: number): string {
   const { titles, rows } = sweepRows(header, groups, false);
   const first = groups[0]?.report;
   return [fitTable(boxTable(titles.map((t) => chalk.bold(t)), rows), titles.slice(1), rows, columns), ...(first ? [chalk.dim(describeSetup(first))] : [])].join('\n');
 }
 
-export function renderSweepMarkdown(header: RunHeader, groups: SweepGroup[]): string {
+export function renderSweepMarkdown(header: RunHeader, groups: PointAnalysis[]): string {
   const { titles, rows } = sweepRows(header, groups, false);
   return [markdownRow(titles), `| ${titles.map((_, i) => (i === 0 ? ':---' : '---:')).join(' | ')} |`, ...rows.map(markdownRow)].join('\n');
 }
 
 /** The run's CSV (same columns as without a sweep) with the point in front: "point" and one column per swept setting. */
-export function renderSweepCsv(_header: RunHeader, groups: SweepGroup[]): string {
+export function renderSweepCsv(_header: RunHeader, groups: PointAnalysis[]): string {
   const keys = [...new Set(groups.flatMap((g) => Object.keys(g.point)))];
   const out: string[] = [];
   for (const [i, g] of groups.entries()) {
@@ -110,7 +90,7 @@ export function renderSweepCsv(_header: RunHeader, groups: SweepGroup[]): string
   return out.join('\r\n');
 }
 
-export function renderSweepMail(header: RunHeader, groups: SweepGroup[]): string {
+export function renderSweepMail(header: RunHeader, groups: PointAnalysis[]): string {
   const { titles, rows } = sweepRows(header, groups, true);
   // Rows labelled by their values alone ("20ms, on"), the settings named once above the table,
   // so that points differing in a later setting are not cut to the same label.

@@ -12,7 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseResults } from '../../src/bench/results-read.js';
 import type { RecordedReference, RunHeader, TrialRecord } from '../../src/bench/types.js';
-import { escapeHtml, renderHtmlReport } from '../../src/render/html-report.js';
+import { renderHtmlReport } from '../../src/render/html-report.js';
+import { escapeHtml } from '../../src/render/html-tables.js';
+import { analyze } from '../../src/stats/analysis.js';
 
 const FIXTURE = new URL('../fixtures/results/compare-small.jsonl', import.meta.url);
 const CHROMIUM = '/usr/bin/chromium';
@@ -63,7 +65,7 @@ afterAll(() => {
 let pageCache: string | undefined;
 async function page(): Promise<string> {
   const { header, trials } = load();
-  pageCache ??= await renderHtmlReport(header, trials);
+  pageCache ??= await renderHtmlReport(header, analyze(header, trials));
   return pageCache;
 }
 
@@ -132,7 +134,7 @@ describe('HTML report, as text', () => {
     (header.config as Record<string, unknown>)['note'] = `</pre><script>alert(1)</script>`;
     const ts = trials.map((t) => (t.variant === 'with this patch' ? { ...t, variant: evil } : t));
     ts[0] = { ...ts[0]!, status: 'failed', reason: '<b>boom</b> & "quotes"' };
-    const html = await renderHtmlReport(header, ts);
+    const html = await renderHtmlReport(header, analyze(header, ts));
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<script');
     expect(html).not.toContain('<b>boom');
@@ -143,10 +145,10 @@ describe('HTML report, as text', () => {
   it('leaves out malformed reference figures of a hand-edited file instead of failing', async () => {
     const { header, trials } = load();
     (header.config as Record<string, unknown>)['reference'] = [null, 'x', { source: 1, values: { a: 1 } }, { source: 's', values: { a: 'NaN' } }, { source: 's', metric: 'bogus', values: { a: 1 } }];
-    const html = await renderHtmlReport(header, trials);
+    const html = await renderHtmlReport(header, analyze(header, trials));
     expect(html).not.toContain('id="reference"');
     (header.config as Record<string, unknown>)['reference'] = [{ source: 'kept', values: { 'with this patch': 3, broken: 'x' } }];
-    const kept = await renderHtmlReport(header, trials);
+    const kept = await renderHtmlReport(header, analyze(header, trials));
     expect(kept).toContain('published: kept</th>');
     expect(kept).not.toContain('<th scope="row">broken</th>');
   });
@@ -155,11 +157,11 @@ describe('HTML report, as text', () => {
     const { header, trials } = load();
     const run: RunHeader = { ...header, command: 'run', variants: [{ ...header.variants[0]!, label: 'run' }], config: { ...header.config, reference: undefined } };
     const ts = trials.filter((t) => t.variant === 'without this patch').map((t) => ({ ...t, variant: 'run' }));
-    const html = await renderHtmlReport(run, ts);
+    const html = await renderHtmlReport(run, analyze(run, ts));
     expect(html).toContain('<h1>Migration downtime: migdown run</h1>');
     expect(html).not.toContain('Mann-Whitney');
     expect(html).not.toContain('id="reference"');
-    const empty = await renderHtmlReport(run, []);
+    const empty = await renderHtmlReport(run, analyze(run, []));
     expect(empty).toContain('no trials');
     expect(empty).not.toContain('<figure');
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseResults } from '../../src/bench/results-read.js';
 import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { buildChartSpecs, jitter, namespaceSvgIds, renderChartsSvg, renderSpecSvg } from '../../src/render/charts.js';
+import { analyze } from '../../src/stats/analysis.js';
 
 const FIXTURE = new URL('../fixtures/results/compare-small.jsonl', import.meta.url);
 
@@ -118,7 +119,7 @@ describe('the well-formedness check itself', () => {
 describe('chart specs', () => {
   it('has the distribution and one progress chart per trial with samples, and no sweep without points', () => {
     const { header, trials } = load();
-    const specs = buildChartSpecs(header, trials);
+    const specs = buildChartSpecs(header, analyze(header, trials));
     expect(specs.map((s) => s.name)).toEqual([
       'distribution',
       ...[1, 2, 3, 4, 5].map((i) => `progress-1-without-this-patch-${i}`),
@@ -130,9 +131,9 @@ describe('chart specs', () => {
 
   it('is plain JSON with the data inline, and the same every time', () => {
     const { header, trials } = load();
-    const a = buildChartSpecs(header, trials);
+    const a = buildChartSpecs(header, analyze(header, trials));
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
-    expect(buildChartSpecs(header, trials)).toEqual(a);
+    expect(buildChartSpecs(header, analyze(header, trials))).toEqual(a);
     for (const s of a) {
       const data = (s.spec as { data?: { values?: unknown[]; url?: string } }).data;
       expect(data?.url).toBeUndefined();
@@ -149,7 +150,7 @@ describe('chart specs', () => {
     extra[1]!.index = 6;
     extra[1]!.reason = 'Unable to write to socket: Broken pipe';
     extra[2]!.runId = 'another-run';
-    const specs = buildChartSpecs(header, [...trials, ...extra]);
+    const specs = buildChartSpecs(header, analyze(header, [...trials, ...extra]));
     const dist = specs.find((s) => s.name === 'distribution')!;
     expect((dist.spec as { data: { values: unknown[] } }).data.values).toHaveLength(10);
     const names = specs.map((s) => s.name);
@@ -161,7 +162,7 @@ describe('chart specs', () => {
 
   it('has no charts at all when nothing was recorded', () => {
     const { header } = load();
-    expect(buildChartSpecs(header, [])).toEqual([]);
+    expect(buildChartSpecs(header, analyze(header, []))).toEqual([]);
   });
 
   it('draws a sweep: one chart per swept key, none for a key with one value', () => {
@@ -171,7 +172,7 @@ describe('chart specs', () => {
     const swept = [0, 64, 256].flatMap((dirtyRate) =>
       clone(trials).map((t) => ({ ...t, point: { dirtyRate, ram: '256M' }, info: { ...t.info!, downtimeMs: (t.info?.downtimeMs ?? 0) + dirtyRate } })),
     );
-    const specs = buildChartSpecs(h, swept);
+    const specs = buildChartSpecs(h, analyze(h, swept));
     expect(specs.filter((s) => s.name.startsWith('sweep-')).map((s) => s.name)).toEqual(['sweep-dirtyrate']);
     const sweep = specs.find((s) => s.name === 'sweep-dirtyrate')!;
     const rows = (sweep.spec as { data: { values: Array<{ series: string; x: number; median: number; n: number }> } }).data.values;
@@ -195,7 +196,7 @@ describe('chart specs', () => {
 describe('SVG rendering', () => {
   it('renders every chart of the recorded file to valid SVG, the same bytes every time', async () => {
     const { header, trials } = load();
-    const charts = await renderChartsSvg(header, trials);
+    const charts = await renderChartsSvg(header, analyze(header, trials));
     expect(charts).toHaveLength(11);
     const ids: string[] = [];
     for (const c of charts) {
@@ -205,7 +206,7 @@ describe('SVG rendering', () => {
       ids.push(...[...c.svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!));
     }
     expect(new Set(ids).size).toBe(ids.length);
-    const again = await renderChartsSvg(header, trials);
+    const again = await renderChartsSvg(header, analyze(header, trials));
     expect(again.map((c) => c.svg)).toEqual(charts.map((c) => c.svg));
 
     const dist = charts[0]!;
@@ -226,7 +227,7 @@ describe('SVG rendering', () => {
   it('puts guest-observed downtime beside QEMU downtime when the guest recorded it', async () => {
     const { header, trials } = load();
     const withGuest = clone(trials).map((t) => ({ ...t, guest: { observedDowntimeMs: (t.info?.downtimeMs ?? 0) + 12 } }));
-    const [dist] = buildChartSpecs(header, withGuest);
+    const [dist] = buildChartSpecs(header, analyze(header, withGuest));
     expect(dist!.title).toBe('Downtime per migration: QEMU-reported and guest-observed');
     const svg = await renderSpecSvg(dist!.spec, dist!.name);
     checkSvg(svg);
@@ -241,7 +242,7 @@ describe('SVG rendering', () => {
     const h = clone(header);
     h.variants[0]!.label = evil;
     const ts = clone(trials).map((t) => (t.variant === header.variants[0]!.label ? { ...t, variant: evil } : t));
-    const [dist, progress] = buildChartSpecs(h, ts);
+    const [dist, progress] = buildChartSpecs(h, analyze(h, ts));
     for (const c of [dist!, progress!]) {
       const svg = await renderSpecSvg(c.spec, c.name);
       checkSvg(svg);
@@ -273,16 +274,16 @@ describe('pause breakdown chart', () => {
   it('stacks the median of each phase per variant, from a compare recorded with QEMU 10.0 tracepoints', async () => {
     const content = parseResults(readFileSync(new URL('../fixtures/results/compare-breakdown.jsonl', import.meta.url), 'utf8'));
     const header = content.headers[0]!;
-    const specs = buildChartSpecs(header, content.trials);
+    const specs = buildChartSpecs(header, analyze(header, content.trials));
     const chart = specs.find((s) => s.name === 'breakdown');
     expect(chart).toBeDefined();
     const values = (chart!.spec as unknown as { data: { values: Array<{ variant: string; phase: string; ms: number }> } }).data.values;
     expect(new Set(values.map((v) => v.variant))).toEqual(new Set(['without this patch', 'with this patch']));
     expect(values.some((v) => v.phase === 'destination finishes loading')).toBe(true);
-    const svg = (await renderChartsSvg(header, content.trials)).find((c) => c.name === 'breakdown')!.svg;
+    const svg = (await renderChartsSvg(header, analyze(header, content.trials))).find((c) => c.name === 'breakdown')!.svg;
     expect(svg.startsWith('<svg')).toBe(true);
     // no breakdown chart without tracepoints
     const small = parseResults(readFileSync(FIXTURE, 'utf8'));
-    expect(buildChartSpecs(small.headers[0]!, small.trials).some((s) => s.name === 'breakdown')).toBe(false);
+    expect(buildChartSpecs(small.headers[0]!, analyze(small.headers[0]!, small.trials)).some((s) => s.name === 'breakdown')).toBe(false);
   });
 });

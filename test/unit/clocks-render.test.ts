@@ -10,6 +10,7 @@ import { htmlReportPage } from '../../src/render/html-report.js';
 import { renderResults } from '../../src/render/results.js';
 import { makeChalk } from '../../src/render/style.js';
 import { anonHugePagesOf, selectedSysfsChoice, shortKvmHostFacts, vendorModuleOf } from '../../src/qemu/host-facts.js';
+import { analyze } from '../../src/stats/analysis.js';
 
 const lines = readFileSync(new URL('../fixtures/results/compare-breakdown.jsonl', import.meta.url), 'utf8')
   .trim()
@@ -34,7 +35,7 @@ describe('clocks in every format', () => {
 
   for (const format of ['table', 'mail', 'markdown', 'csv', 'json'] as const) {
     it(`${format}: both measures, their difference, and DISAGREE on the flagged trial`, () => {
-      const out = renderResults(format, header, trials, plain);
+      const out = renderResults(format, header, analyze(header, trials), plain);
       // json flags with clocks.flagged, the others with the word
       if (format !== 'json') expect(out).toMatch(/DISAGREE/);
       if (format === 'json') {
@@ -52,7 +53,7 @@ describe('clocks in every format', () => {
   }
 
   it('html: a section with the flagged row', () => {
-    const html = htmlReportPage(header, trials, []);
+    const html = htmlReportPage(header, analyze(header, trials), []);
     expect(html).toMatch(/<section id="clocks">/);
     expect(html).toMatch(/<tr class="flagged">/);
   });

@@ -15,6 +15,7 @@ import { buildChartSpecs } from '../../src/render/charts.js';
 import { renderResults } from '../../src/render/results.js';
 import { holmAdjust } from '../../src/stats/holm.js';
 import { buildCompareReport, metricOf } from '../../src/stats/report.js';
+import { analyze } from '../../src/stats/analysis.js';
 
 const chalk = new Chalk({ level: 0 });
 const RUN = 'run-n';
@@ -138,7 +139,7 @@ describe('a report over four variants', () => {
     expect(q.comparisons.map((c) => c?.verdict)).toEqual([undefined, 'faster', 'no significant difference', 'slower']);
   });
   it('stays within 72 printable columns in the mail, says Holm, and names every variant', () => {
-    const mail = renderResults('mail', h, ts, chalk);
+    const mail = renderResults('mail', h, analyze(h, ts), chalk);
     for (const line of mail.split('\n')) {
       expect(line.length).toBeLessThanOrEqual(MAIL_WIDTH);
       expect(line).toMatch(/^[\x20-\x7e]*$/);
@@ -148,33 +149,33 @@ describe('a report over four variants', () => {
     for (const l of ['11.1', 'v2', 'distribution']) expect(mail).toContain(l);
   });
   it('renders the terminal table, markdown, csv, json and html with all four', () => {
-    const table = renderResults('table', h, ts, chalk, { columns: 200 });
+    const table = renderResults('table', h, analyze(h, ts), chalk, { columns: 200 });
     expect(table).toMatch(/p \(Holm-adjusted\)/);
     expect(table).toContain('11.1');
-    for (const line of renderResults('table', h, ts, chalk, { columns: 60 }).split('\n').slice(0, 20)) expect(line.length).toBeLessThanOrEqual(60);
-    const md = renderResults('markdown', h, ts, chalk);
+    for (const line of renderResults('table', h, analyze(h, ts), chalk, { columns: 60 }).split('\n').slice(0, 20)) expect(line.length).toBeLessThanOrEqual(60);
+    const md = renderResults('markdown', h, analyze(h, ts), chalk);
     expect(md.split('\n')[0]!.split(' | ')).toHaveLength(5);
     expect(md).toMatch(/QEMU downtime, p \(Holm-adjusted\)/);
-    const csv = renderResults('csv', h, ts, chalk).split('\r\n');
+    const csv = renderResults('csv', h, analyze(h, ts), chalk).split('\r\n');
     expect(csv[0]!.split(',')).toEqual([...CSV_COLUMNS]);
     const qemuRows = csv.filter((r) => r.startsWith(`${RUN},qemu_downtime,`));
     expect(qemuRows).toHaveLength(4);
     expect(qemuRows.map((r) => /,holm\/3,/.test(r))).toEqual([false, true, true, true]);
-    const json = JSON.parse(renderResults('json', h, ts, chalk));
+    const json = JSON.parse(renderResults('json', h, analyze(h, ts), chalk));
     expect(json.report.variants).toHaveLength(4);
-    const html = htmlReportPage(h, ts, []);
+    const html = htmlReportPage(h, analyze(h, ts), []);
     expect(html).toContain('p (Holm-adjusted)');
     for (const l of Object.keys(FOUR)) expect(html).toContain(l.replace(/,/g, ','));
     // one colour per variant in the charts
-    const spec = JSON.stringify(buildChartSpecs(h, ts));
+    const spec = JSON.stringify(buildChartSpecs(h, analyze(h, ts)));
     for (const c of ['#4c78a8', '#f58518', '#e45756', '#72b7b2']) expect(spec).toContain(c);
   });
   it('gates every variant against the first, Holm-adjusted, and says so', () => {
-    const why = checkGatesPerPoint({ failIfRegression: '10' }, h, ts);
+    const why = checkGatesPerPoint({ failIfRegression: '10' }, analyze(h, ts));
     expect(why).toMatch(/--fail-if-regression: 11\.1 median downtime 61\.5ms is .*% worse than QEMU 7\.2 \(the distribution build\)'s 35ms/);
     expect(why).toMatch(/Holm-adjusted over 3 comparisons\)/);
-    expect(checkGatesPerPoint({ maxDowntime: '50' }, h, ts)).toMatch(/^--max-downtime: 11\.1 median/);
-    expect(checkGatesPerPoint({ maxDowntime: '30' }, h, ts)).toMatch(/and 1 more gate failure\)$/);
+    expect(checkGatesPerPoint({ maxDowntime: '50' }, analyze(h, ts))).toMatch(/^--max-downtime: 11\.1 median/);
+    expect(checkGatesPerPoint({ maxDowntime: '30' }, analyze(h, ts))).toMatch(/and 1 more gate failure\)$/);
   });
 });
 
@@ -182,7 +183,7 @@ describe('gates over sweep points', () => {
   it('adjust over points x variants and say so', () => {
     const h = header(['A', 'B'], { sweep: [{ ram: '1G' }, { ram: '2G' }] });
     const ts = [...trials({ A: [10, 11, 10, 12, 11], B: [20, 21, 22, 20, 23] }, { ram: '1G' }), ...trials({ A: [10, 11, 10, 12, 11], B: [10, 12, 11, 10, 11] }, { ram: '2G' })];
-    expect(checkGatesPerPoint({ failIfRegression: '10' }, h, ts)).toMatch(
+    expect(checkGatesPerPoint({ failIfRegression: '10' }, analyze(h, ts))).toMatch(
       /^at ram=1G: --fail-if-regression: B .* \(limit 10%, p = 0\.016, Holm-adjusted over 2 comparisons: 2 points x 1 variant against the first\)$/,
     );
   });

@@ -12,6 +12,7 @@ import { writeArtifacts } from '../../src/render/artifacts.js';
 import { csvField } from '../../src/render/compare-csv.js';
 import { FORMATS, renderResults } from '../../src/render/results.js';
 import { safeFileName, spreadsheetSafe, terminalSafe } from '../../src/render/sanitize.js';
+import { analyze } from '../../src/stats/analysis.js';
 
 const RAW_CONTROL = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 const EVIL_LABEL = '=HYPERLINK("http://x")\x1b[31mred\u202e';
@@ -63,7 +64,7 @@ describe('a crafted results file', () => {
   it('prints no control character in any format', () => {
     const { header, trials } = crafted();
     for (const format of FORMATS) {
-      const out = renderResults(format, header, trials, chalk);
+      const out = renderResults(format, header, analyze(header, trials), chalk);
       expect(out, format).not.toMatch(RAW_CONTROL);
       if (format === 'json') expect((JSON.parse(out) as { header: RunHeader }).header.variants[0]!.label).toBe(EVIL_LABEL); // data unchanged
       else expect(out, format).toContain('\\x1b[31mred');
@@ -71,7 +72,7 @@ describe('a crafted results file', () => {
   });
   it('csv: the label cell cannot be a formula', () => {
     const { header, trials } = crafted();
-    const csv = renderResults('csv', header, trials, chalk);
+    const csv = renderResults('csv', header, analyze(header, trials), chalk);
     expect(csv).toContain(`"'=HYPERLINK(""http://x"")`);
     expect(csv.split('\r\n').some((l) => /,=/.test(l))).toBe(false);
   });
@@ -80,7 +81,7 @@ describe('a crafted results file', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'sanitize-svg-'));
     try {
       const dir = path.join(root, 'a', 'b');
-      await writeArtifacts(header, trials, { svg: dir });
+      await writeArtifacts(header, analyze(header, trials), { svg: dir });
       expect(readdirSync(root)).toEqual(['a']);
       expect(readdirSync(path.join(root, 'a'))).toEqual(['b']);
       const names = readdirSync(dir);

@@ -10,6 +10,7 @@ import { scenarioOptionValues } from '../../src/scenario/apply.js';
 import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
 import { renderResults } from '../../src/render/results.js';
 import { MAIL_WIDTH } from '../../src/render/text-table.js';
+import { analyze } from '../../src/stats/analysis.js';
 
 describe('the list syntax', () => {
   it('splits at commas, keeps escaped ones, and round-trips', () => {
@@ -102,16 +103,16 @@ describe('a 2 x 2 sweep of a compare', () => {
   );
   it('gives one row per point in every format, and the mail stays within 72 columns', () => {
     const keys = ['downtime=0.01, multifd-channels=2', 'downtime=0.01, multifd-channels=4', 'downtime=0.3, multifd-channels=2', 'downtime=0.3, multifd-channels=4'];
-    const table = renderResults('table', header, trials, chalk, { columns: 300 });
+    const table = renderResults('table', header, analyze(header, trials), chalk, { columns: 300 });
     for (const k of keys) expect(table.split('\n').filter((l) => l.includes(k))).toHaveLength(1);
     expect(table).toMatch(/p \(Holm\)/);
-    const mail = renderResults('mail', header, trials, chalk);
+    const mail = renderResults('mail', header, analyze(header, trials), chalk);
     for (const l of mail.split('\n')) expect(l.length).toBeLessThanOrEqual(MAIL_WIDTH);
-    const md = renderResults('markdown', header, trials, chalk);
+    const md = renderResults('markdown', header, analyze(header, trials), chalk);
     for (const k of keys) expect(md.split('\n').filter((l) => l.startsWith(`| ${k} |`))).toHaveLength(1);
-    const csv = renderResults('csv', header, trials, chalk).split('\r\n');
+    const csv = renderResults('csv', header, analyze(header, trials), chalk).split('\r\n');
     expect(csv[0]!.split(',').slice(0, 3)).toEqual(['point', 'downtime', 'multifd-channels']);
-    const json = JSON.parse(renderResults('json', header, trials, chalk));
+    const json = JSON.parse(renderResults('json', header, analyze(header, trials), chalk));
     expect(json.points.map((p: { point: unknown }) => p.point)).toEqual(points);
   });
 });
