@@ -11,13 +11,16 @@ import { CONFIG, PALETTE, PLOTTED, SCHEMA, colorScale, finite, jitter, measured,
 // ---------------------------------------------------------------------------------------------
 // (a) distribution: every trial as a point over a box plot, one panel per downtime metric
 
-export function distributionSpec(header: RunHeader, trials: readonly TrialRecord[], titles: VariantTitle[]): ChartSpec | undefined {
+type DistributionRow = { metric: string; row: string; variant: string; ms: number; jitter: number; desc: string };
+
+/** One row per trial and metric, with the order of the rows (variant, or variant @ point) and the metrics that have any. */
+function distributionRows(header: RunHeader, trials: readonly TrialRecord[], titles: VariantTitle[]) {
   const done = measured(header, trials);
   // In a sweep each point gets its own row (pooling 1 GiB and 16 GiB downtimes would show
   // nothing); the colour still tells the variants apart.
   const keys = [...new Set([...plannedOrder(header), ...done.map((t) => pointKey(pointOf(t)))])];
   const rowName = (variantTitle: string, key: string) => (key === '' ? variantTitle : `${variantTitle} @ ${key}`);
-  const rows: Array<{ metric: string; row: string; variant: string; ms: number; jitter: number; desc: string }> = [];
+  const rows: DistributionRow[] = [];
   const metrics = METRIC_DEFS.filter((d) => PLOTTED.includes(d.key));
   const shown: typeof metrics = [];
   const order: string[] = [];
@@ -40,6 +43,11 @@ export function distributionSpec(header: RunHeader, trials: readonly TrialRecord
     }
     if (any) shown.push(def);
   }
+  return { rows, shown, order, keys };
+}
+
+export function distributionSpec(header: RunHeader, trials: readonly TrialRecord[], titles: VariantTitle[]): ChartSpec | undefined {
+  const { rows, shown, order, keys } = distributionRows(header, trials, titles);
   if (shown.length === 0) return undefined;
 
   const variantTitlesShown = titles.map((t) => t.title);

@@ -10,6 +10,7 @@
 // never hidden, and every frame ends with a newline, so however the process ends (even a
 // second Ctrl-C that exits without stop()) the shell prompt starts on a clean line.
 
+import type { ChalkInstance } from 'chalk';
 import type { createLogUpdate as CreateLogUpdate } from 'log-update';
 
 // log-update takes a tenth of a second to load: only a terminal that shows the live area pays it.
@@ -106,30 +107,76 @@ function fit(parts: Part[], width: number): string {
   return out;
 }
 
-export function createProgress(opts: ProgressOptions): Progress {
-  const { stream, total } = opts;
-  const quiet = opts.quiet === true;
-  const live = opts.enabled && !quiet;
-  const chalk = makeChalk(opts.color);
-  const intervalMs = opts.intervalMs ?? 100;
-  const of = (t: TrialRecord) => opts.trialOf?.(t) ?? total;
+/** What the live area shows, changed by the series' events. */
+interface LiveState {
+  seriesStartedAt?: number;
+  trialStartedAt?: number;
+  position: number;
+  plan?: PlannedTrial;
+  phase?: string;
+  info?: MigrationInfo;
+  finished: number;
+  wallMsSum: number;
+}
 
-  // What the live area shows.
-  let seriesStartedAt: number | undefined;
-  let trialStartedAt: number | undefined;
-  let position = 0;
-  let plan: PlannedTrial | undefined;
-  let phase: string | undefined;
-  let info: MigrationInfo | undefined;
-  let finished = 0;
-  let wallMsSum = 0;
+/** "[A] #2 (warm-up) · ram=1G": which trial is running, as in trialLine. */
+function whoParts(plan: PlannedTrial, chalk: ChalkInstance): Part[] {
+  const parts: Part[] = [];
+  // a plain run's variant is just "run"
+  const who = [plan.variant !== 'run' ? `[${plan.variant}]` : '', plan.variant !== 'run' || plan.warmup ? `#${plan.index}` : '', plan.warmup ? '(warm-up)' : '']
+    .filter(Boolean)
+    .join(' ');
+  if (who) parts.push([` · ${who}`]);
+  if (plan.point && Object.keys(plan.point).length) {
+    parts.push([` · ${Object.entries(plan.point).map(([k, v]) => `${k}=${v}`).join(' ')}`, chalk.cyan]);
+  }
+  return parts;
+}
 
-  let stopped = false;
-  let lastDraw = -Infinity;
-  let pending: NodeJS.Timeout | undefined;
-  let ticker: NodeJS.Timeout | undefined;
-  // log-update reads the size from the stream, but a pseudo-terminal nobody sized (`script`
-  // run from a pipe, some CI runners) reports 0x0, and 0 rows makes it draw nothing at all.
+/** The second line while a trial runs: its phase, and while migrating how far it got. */
+function phaseParts(phase: string, info: MigrationInfo | undefined, chalk: ChalkInstance): Part[] {
+  const body: Part[] = [[`  ${phase}`, chalk.yellow]];
+  if (phase !== 'migrating' || !info) return [...body, ['…', chalk.yellow]];
+  if (info.status && info.status !== 'active') body.push([` (${info.status})`, chalk.yellow]);
+  const f = ramFraction(info);
+  if (f !== undefined) body.push([` ${Math.floor(f * 100)}%`, chalk.bold]);
+  if (info.totalRamBytes !== undefined) body.push([` of ${formatBytes(info.totalRamBytes)}`]);
+  if (info.throughputMbps !== undefined) {
+    const t = info.throughputMbps;
+    body.push([` · ${t >= 100 ? Math.round(t) : Number(t.toFixed(1))} Mbps`]);
+  }
+  if (info.dirtySyncCount !== undefined) body.push([` · pass ${info.dirtySyncCount}`]);
+  if (info.expectedDowntimeMs !== undefined) body.push([` · expected downtime ${Number(info.expectedDowntimeMs.toFixed(1))} ms`]);
+  return body;
+}
+
+/** The live area's lines at time `now`, each fitted to `width` columns. */
+function frameOf(s: LiveState, total: number, label: string | undefined, chalk: ChalkInstance, width: number, now: number): string {
+  const head: Part[] = [];
+  if (label) head.push([`${label}: `, chalk.dim]);
+  const running = s.trialStartedAt !== undefined;
+  head.push([running ? `trial ${s.position}/${total}` : `${s.finished}/${plural(total, 'trial')} done`, chalk.bold]);
+  if (running && s.plan) head.push(...whoParts(s.plan, chalk));
+  if (s.seriesStartedAt !== undefined) head.push([` · ${formatDuration(now - s.seriesStartedAt)} elapsed`, chalk.dim]);
+  if (s.finished > 0 && s.finished < total) {
+    const avg = s.wallMsSum / s.finished;
+    // The current trial's expected rest, then every trial not yet started.
+    const eta = running
+      ? Math.max(0, avg - (now - s.trialStartedAt!)) + avg * Math.max(0, total - s.position)
+      : avg * Math.max(0, total - s.finished);
+    head.push([`, ~${formatDuration(eta)} left`, chalk.dim]);
+  }
+  const lines = [fit(head, width)];
+  if (running && s.phase) lines.push(fit(phaseParts(s.phase, s.info, chalk), width));
+  return lines.join('\n');
+}
+
+/**
+ * The stream as log-update sees it. log-update reads the size from the stream, but a
+ * pseudo-terminal nobody sized (`script` run from a pipe, some CI runners) reports 0x0, and 0
+ * rows makes it draw nothing at all.
+ */
+function liveTarget(stream: ProgressOptions['stream']) {
   const size = stream as { columns?: number; rows?: number };
   const columns = () => (size.columns && size.columns > 0 ? size.columns : 80);
   const target = {
@@ -142,71 +189,28 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
     write: (chunk: string) => stream.write(chunk),
   };
-  // Only created when drawing; showCursor leaves the cursor alone (hiding it would need restoring on every exit path).
-  if (live && !createLogUpdate) throw new Error('createProgress: call loadLiveDisplay() first');
-  const update = live ? createLogUpdate!(target as unknown as NodeJS.WritableStream, { showCursor: true }) : undefined;
+  return { target, columns };
+}
 
-  const plain = (line: string) => {
-    if (!quiet) stream.write(`${line}\n`);
-  };
+type LogUpdate = ReturnType<typeof CreateLogUpdate>;
 
-  const frame = (): string => {
-    const now = Date.now();
-    const width = Math.max(20, columns() - 1);
-    const head: Part[] = [];
-    if (opts.label) head.push([`${opts.label}: `, chalk.dim]);
-    const running = trialStartedAt !== undefined;
-    head.push([running ? `trial ${position}/${total}` : `${finished}/${plural(total, 'trial')} done`, chalk.bold]);
-    if (running && plan) {
-      // As in trialLine: "[A] #2 (warm-up)"; a plain run's variant is just "run".
-      const who = [plan.variant !== 'run' ? `[${plan.variant}]` : '', plan.variant !== 'run' || plan.warmup ? `#${plan.index}` : '', plan.warmup ? '(warm-up)' : '']
-        .filter(Boolean)
-        .join(' ');
-      if (who) head.push([` · ${who}`]);
-      if (plan.point && Object.keys(plan.point).length) {
-        head.push([` · ${Object.entries(plan.point).map(([k, v]) => `${k}=${v}`).join(' ')}`, chalk.cyan]);
-      }
-    }
-    if (seriesStartedAt !== undefined) head.push([` · ${formatDuration(now - seriesStartedAt)} elapsed`, chalk.dim]);
-    if (finished > 0 && finished < total) {
-      const avg = wallMsSum / finished;
-      // The current trial's expected rest, then every trial not yet started.
-      const eta = running
-        ? Math.max(0, avg - (now - trialStartedAt!)) + avg * Math.max(0, total - position)
-        : avg * Math.max(0, total - finished);
-      head.push([`, ~${formatDuration(eta)} left`, chalk.dim]);
-    }
-    const lines = [fit(head, width)];
-
-    if (running && phase) {
-      const body: Part[] = [[`  ${phase}`, chalk.yellow]];
-      if (phase === 'migrating' && info) {
-        if (info.status && info.status !== 'active') body.push([` (${info.status})`, chalk.yellow]);
-        const f = ramFraction(info);
-        if (f !== undefined) body.push([` ${Math.floor(f * 100)}%`, chalk.bold]);
-        if (info.totalRamBytes !== undefined) body.push([` of ${formatBytes(info.totalRamBytes)}`]);
-        if (info.throughputMbps !== undefined) {
-          const t = info.throughputMbps;
-          body.push([` · ${t >= 100 ? Math.round(t) : Number(t.toFixed(1))} Mbps`]);
-        }
-        if (info.dirtySyncCount !== undefined) body.push([` · pass ${info.dirtySyncCount}`]);
-        if (info.expectedDowntimeMs !== undefined) body.push([` · expected downtime ${Number(info.expectedDowntimeMs.toFixed(1))} ms`]);
-      } else {
-        body.push(['…', chalk.yellow]);
-      }
-      lines.push(fit(body, width));
-    }
-    return lines.join('\n');
-  };
-
+/**
+ * The redrawn area under the permanent lines: drawn at most every `intervalMs`, kept moving by
+ * a ticker through long phases that report nothing. Without `update` (no live display) lines
+ * are only written, unless quiet.
+ */
+function liveArea(stream: ProgressOptions['stream'], update: LogUpdate | undefined, quiet: boolean, intervalMs: number, frame: (now: number) => string) {
+  let stopped = false;
+  let lastDraw = -Infinity;
+  let pending: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
   const draw = () => {
     if (pending) clearTimeout(pending);
     pending = undefined;
     if (!update || stopped) return;
     lastDraw = Date.now();
-    update(frame());
+    update(frame(lastDraw));
   };
-
   /** Redraw now, or once the interval since the last redraw has passed; never more often. */
   const schedule = () => {
     if (!update || stopped || pending) return;
@@ -217,58 +221,27 @@ export function createProgress(opts: ProgressOptions): Progress {
       pending.unref?.();
     }
   };
-
-  /**
-   * A permanent line above the live area, written exactly as given (log-update's persist()
-   * would hard-wrap it at the terminal width); the area is drawn again right below it.
-   */
-  const above = (line: string) => {
-    if (!update || stopped) return plain(line);
-    update.clear();
-    stream.write(`${line}\n`);
-    draw();
-  };
-
   return {
-    onTrialStart(p, pos) {
-      if (!live || stopped) return;
-      const now = Date.now();
-      seriesStartedAt ??= now;
-      trialStartedAt = now;
-      position = pos;
-      plan = p;
-      phase = undefined;
-      info = undefined;
-      if (!ticker) {
-        // Keeps elapsed/ETA moving through long phases that report nothing.
-        ticker = setInterval(schedule, 1000);
-        ticker.unref?.();
+    stopped: () => stopped,
+    schedule,
+    startTicker() {
+      if (ticker) return;
+      // Keeps elapsed/ETA moving through long phases that report nothing.
+      ticker = setInterval(schedule, 1000);
+      ticker.unref?.();
+    },
+    /**
+     * A permanent line above the live area, written exactly as given (log-update's persist()
+     * would hard-wrap it at the terminal width); the area is drawn again right below it.
+     */
+    above(line: string) {
+      if (!update || stopped) {
+        if (!quiet) stream.write(`${line}\n`);
+        return;
       }
-      schedule();
-    },
-    onPhase(name) {
-      if (!live || stopped) return;
-      phase = name;
-      if (name !== 'migrating') info = undefined;
-      schedule();
-    },
-    onSample(_sample: ProgressSample, i: MigrationInfo) {
-      if (!live || stopped) return;
-      info = i;
-      schedule();
-    },
-    onTrialDone(record, pos) {
-      finished++;
-      wallMsSum += record.wallMs;
-      position = pos;
-      trialStartedAt = undefined;
-      plan = undefined;
-      phase = undefined;
-      info = undefined;
-      above(trialLine(record, of(record)));
-    },
-    log(line) {
-      above(line.endsWith('\n') ? line.slice(0, -1) : line);
+      update.clear();
+      stream.write(`${line}\n`);
+      draw();
     },
     stop() {
       if (stopped) return;
@@ -281,5 +254,52 @@ export function createProgress(opts: ProgressOptions): Progress {
         update.done();
       }
     },
+  };
+}
+
+export function createProgress(opts: ProgressOptions): Progress {
+  const { stream, total } = opts;
+  const quiet = opts.quiet === true;
+  const live = opts.enabled && !quiet;
+  const chalk = makeChalk(opts.color);
+  const of = (t: TrialRecord) => opts.trialOf?.(t) ?? total;
+
+  const state: LiveState = { position: 0, finished: 0, wallMsSum: 0 };
+  const { target, columns } = liveTarget(stream);
+  // Only created when drawing; showCursor leaves the cursor alone (hiding it would need restoring on every exit path).
+  if (live && !createLogUpdate) throw new Error('createProgress: call loadLiveDisplay() first');
+  const update = live ? createLogUpdate!(target as unknown as NodeJS.WritableStream, { showCursor: true }) : undefined;
+  const area = liveArea(stream, update, quiet, opts.intervalMs ?? 100, (now) => frameOf(state, total, opts.label, chalk, Math.max(20, columns() - 1), now));
+
+  return {
+    onTrialStart(p, pos) {
+      if (!live || area.stopped()) return;
+      const now = Date.now();
+      state.seriesStartedAt ??= now;
+      Object.assign(state, { trialStartedAt: now, position: pos, plan: p, phase: undefined, info: undefined });
+      area.startTicker();
+      area.schedule();
+    },
+    onPhase(name) {
+      if (!live || area.stopped()) return;
+      state.phase = name;
+      if (name !== 'migrating') state.info = undefined;
+      area.schedule();
+    },
+    onSample(_sample: ProgressSample, i: MigrationInfo) {
+      if (!live || area.stopped()) return;
+      state.info = i;
+      area.schedule();
+    },
+    onTrialDone(record, pos) {
+      state.finished++;
+      state.wallMsSum += record.wallMs;
+      Object.assign(state, { position: pos, trialStartedAt: undefined, plan: undefined, phase: undefined, info: undefined });
+      area.above(trialLine(record, of(record)));
+    },
+    log(line) {
+      area.above(line.endsWith('\n') ? line.slice(0, -1) : line);
+    },
+    stop: () => area.stop(),
   };
 }

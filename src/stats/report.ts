@@ -142,6 +142,105 @@ function finite(v: number | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
+/** Per variant: its trials counted and its failures grouped, and its completed measured trials. */
+function variantReports(header: RunHeader, ours: readonly TrialRecord[], labels: string[], notes: string[]): { variants: VariantReport[]; completedBy: TrialRecord[][] } {
+  const variants: VariantReport[] = [];
+  const completedBy: TrialRecord[][] = [];
+  for (const label of labels) {
+    const mine = ours.filter((t) => t.variant === label);
+    const measured = mine.filter((t) => !t.warmup);
+    const completed = measured.filter((t) => t.status === 'completed');
+    const hv = header.variants.find((v) => v.label === label);
+    const qemu = hv?.qemu ?? mine[0]?.qemu;
+    const variant: VariantReport = {
+      label,
+      trials: measured.length,
+      completed: completed.length,
+      failed: measured.length - completed.length,
+      warmups: mine.length - measured.length,
+      failures: failureGroups(measured),
+      allFailed: measured.length > 0 && completed.length === 0,
+    };
+    if (qemu?.version) variant.qemuVersion = qemu.version;
+    if (qemu?.path) variant.qemuPath = qemu.path;
+    variants.push(variant);
+    completedBy.push(completed);
+    if (measured.length === 0) notes.push(`No measured trials for "${label}".`);
+  }
+  return { variants, completedBy };
+}
+
+/** Measured trials that did not complete, grouped by status and reason, most frequent first. */
+function failureGroups(measured: readonly TrialRecord[]): FailureGroup[] {
+  const groups = new Map<string, FailureGroup>();
+  for (const t of measured) {
+    if (t.status === 'completed') continue;
+    const reason = t.reason?.trim() || '(no reason recorded)';
+    const key = `${t.status}\u0000${reason}`;
+    const g = groups.get(key) ?? { status: t.status, reason, count: 0, indices: [] };
+    g.count++;
+    g.indices.push(t.index);
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((x, y) => y.count - x.count);
+}
+
+function metricReports(completedBy: TrialRecord[][], labels: string[], opts: Required<BuildOptions>, notes: string[]): MetricReport[] {
+  const metrics: MetricReport[] = [];
+  for (const def of METRIC_DEFS) {
+    const values = completedBy.map((ts) => ts.map(def.pick).filter(finite));
+    const anyValue = values.some((v) => v.length > 0);
+    // Guest downtime exists only with a guest agent; an all-empty column would only be noise.
+    if (!anyValue && def.key === 'guestDowntime') continue;
+    values.forEach((v, i) => {
+      const missing = (completedBy[i]?.length ?? 0) - v.length;
+      if (missing > 0) {
+        notes.push(`${missing} completed trial(s) of "${labels[i]}" recorded no ${def.label}.`);
+      }
+    });
+    const baseline = values[0] ?? [];
+    const { seed, resamples, confidence } = opts;
+    metrics.push({
+      key: def.key,
+      label: def.label,
+      unit: 'ms',
+      values,
+      summaries: values.map((v) => summarize(v)),
+      // Every variant against the first; with more than one such comparison, Holm-adjusted.
+      comparisons: adjustComparisons(values.map((v, i) => (i === 0 ? null : compareSamples(baseline, v, { seed, resamples, confidence })))),
+    });
+  }
+  return metrics;
+}
+
+function setupFacts(header: RunHeader, ours: readonly TrialRecord[], labels: string[], variants: VariantReport[], completedBy: TrialRecord[][]): SetupFacts {
+  const setup: SetupFacts = {
+    accel: header.accel,
+    qemuVersions: variants.map((v) => v.qemuVersion ?? '?'),
+    hostCpu: header.host.cpuModel,
+    hostKernel: header.host.kernel,
+  };
+  const ram = describeRam(header.config);
+  if (ram) setup.ram = ram;
+  const smp = describeSmp(header.config.smp);
+  if (smp) setup.smp = smp;
+  if (header.accelNote) setup.accelNote = header.accelNote;
+  // What the trials booted, per variant: one variant may pass its own -bios (--b-arg).
+  const booted = labels.map((label) => {
+    const names = new Set(ours.filter((t) => t.variant === label && t.firmware).map((t) => firmwareLabel({ name: t.firmware!.name, bios: t.firmware!.path })));
+    return names.size === 1 ? [...names][0] : undefined;
+  });
+  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config.firmware);
+  if (firmware) setup.firmware = firmware;
+  if (header.host.kvm) setup.hostKvm = header.host.kvm;
+  const huge = completedBy.map((ts) => {
+    const kib = ts.flatMap((t) => (t.hugePages?.source ? [t.hugePages.source.anonHugePagesKiB] : []));
+    return kib.length ? Math.round(median(kib) / 1024) : undefined;
+  });
+  if (huge.some((x) => x !== undefined)) setup.sourceAnonHugePagesMiB = huge;
+  return setup;
+}
+
 export function buildCompareReport(trials: readonly TrialRecord[], header: RunHeader, opts: BuildOptions): CompareReport {
   const confidence = opts.confidence ?? DEFAULT_CONFIDENCE;
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
@@ -162,90 +261,8 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
     }
   }
 
-  const variants: VariantReport[] = [];
-  const measuredByVariant: TrialRecord[][] = [];
-  for (const label of labels) {
-    const mine = ours.filter((t) => t.variant === label);
-    const measured = mine.filter((t) => !t.warmup);
-    const completed = measured.filter((t) => t.status === 'completed');
-    const groups = new Map<string, FailureGroup>();
-    for (const t of measured) {
-      if (t.status === 'completed') continue;
-      const reason = t.reason?.trim() || '(no reason recorded)';
-      const key = `${t.status}\u0000${reason}`;
-      const g = groups.get(key) ?? { status: t.status, reason, count: 0, indices: [] };
-      g.count++;
-      g.indices.push(t.index);
-      groups.set(key, g);
-    }
-    const failures = [...groups.values()].sort((x, y) => y.count - x.count);
-    const hv = header.variants.find((v) => v.label === label);
-    const qemu = hv?.qemu ?? mine[0]?.qemu;
-    const variant: VariantReport = {
-      label,
-      trials: measured.length,
-      completed: completed.length,
-      failed: measured.length - completed.length,
-      warmups: mine.length - measured.length,
-      failures,
-      allFailed: measured.length > 0 && completed.length === 0,
-    };
-    if (qemu?.version) variant.qemuVersion = qemu.version;
-    if (qemu?.path) variant.qemuPath = qemu.path;
-    variants.push(variant);
-    measuredByVariant.push(completed);
-    if (measured.length === 0) notes.push(`No measured trials for "${label}".`);
-  }
-
-  const metrics: MetricReport[] = [];
-  for (const def of METRIC_DEFS) {
-    const values = measuredByVariant.map((ts) => ts.map(def.pick).filter(finite));
-    const anyValue = values.some((v) => v.length > 0);
-    // Guest downtime exists only with a guest agent; an all-empty column would only be noise.
-    if (!anyValue && def.key === 'guestDowntime') continue;
-    values.forEach((v, i) => {
-      const missing = (measuredByVariant[i]?.length ?? 0) - v.length;
-      if (missing > 0) {
-        notes.push(`${missing} completed trial(s) of "${labels[i]}" recorded no ${def.label}.`);
-      }
-    });
-    const baseline = values[0] ?? [];
-    metrics.push({
-      key: def.key,
-      label: def.label,
-      unit: 'ms',
-      values,
-      summaries: values.map((v) => summarize(v)),
-      // Every variant against the first; with more than one such comparison, Holm-adjusted.
-      comparisons: adjustComparisons(values.map((v, i) => (i === 0 ? null : compareSamples(baseline, v, { seed: opts.seed, resamples, confidence })))),
-    });
-  }
-
-  const setup: SetupFacts = {
-    accel: header.accel,
-    qemuVersions: variants.map((v) => v.qemuVersion ?? '?'),
-    hostCpu: header.host.cpuModel,
-    hostKernel: header.host.kernel,
-  };
-  const ram = describeRam(header.config);
-  if (ram) setup.ram = ram;
-  const smp = describeSmp(header.config.smp);
-  if (smp) setup.smp = smp;
-  if (header.accelNote) setup.accelNote = header.accelNote;
-  // What the trials booted, per variant: one variant may pass its own -bios (--b-arg).
-  const booted = labels.map((label) => {
-    const names = new Set(ours.filter((t) => t.variant === label && t.firmware).map((t) => firmwareLabel({ name: t.firmware!.name, bios: t.firmware!.path })));
-    return names.size === 1 ? [...names][0] : undefined;
-  });
-  const firmware = booted.every(Boolean) && new Set(booted).size > 1 ? booted.join(' vs ') : firmwareLabel(header.config.firmware);
-  if (firmware) setup.firmware = firmware;
-  if (header.host.kvm) setup.hostKvm = header.host.kvm;
-  const huge = measuredByVariant.map((ts) => {
-    const kib = ts.flatMap((t) => (t.hugePages?.source ? [t.hugePages.source.anonHugePagesKiB] : []));
-    return kib.length ? Math.round(median(kib) / 1024) : undefined;
-  });
-  if (huge.some((x) => x !== undefined)) setup.sourceAnonHugePagesMiB = huge;
-
+  const { variants, completedBy } = variantReports(header, ours, labels, notes);
+  const metrics = metricReports(completedBy, labels, { seed: opts.seed, resamples, confidence }, notes);
   return {
     runId: header.runId,
     createdAt: header.createdAt,
@@ -255,7 +272,7 @@ export function buildCompareReport(trials: readonly TrialRecord[], header: RunHe
     resamples,
     variants,
     metrics,
-    setup,
+    setup: setupFacts(header, ours, labels, variants, completedBy),
     notes,
   };
 }
