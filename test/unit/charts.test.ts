@@ -266,7 +266,9 @@ describe('SVG rendering', () => {
     const js = Array.from({ length: 50 }, (_, k) => jitter(k));
     for (const j of js) expect(j >= -1 && j < 1).toBe(true);
     expect(new Set(js).size).toBe(50);
-    expect(jitter(3)).toBe(jitter(3));
+    // The fractional parts of (k + 1) / phi, mapped to [-1, 1): a fixed sequence, not a random one.
+    const known = [0.2360679774997898, -0.5278640450004204, 0.7082039324993694, -0.05572809000084078, -0.819660112501051];
+    known.forEach((v, k) => expect(jitter(k), `jitter(${k})`).toBeCloseTo(v, 12));
   });
 });
 
