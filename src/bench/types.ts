@@ -118,7 +118,7 @@ export interface RunConfig {
 
 /**
  * A scenario's published figure as the header keeps it: what the scenario schema checked when
- * written, but a reader checks only the outline (render/html-report.ts drops malformed ones).
+ * written, but a reader checks only the outline (render/html-tables.ts drops malformed ones).
  */
 export type RecordedReference = Omit<ScenarioReference, 'metric'> & { metric?: string };
 
