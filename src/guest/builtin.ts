@@ -271,7 +271,3 @@ export class BuiltinGuest implements GuestDriver {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
-
-export function guestPayloadExists(p = GUEST_PAYLOAD): boolean {
-  return existsSync(p);
-}

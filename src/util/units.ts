@@ -41,11 +41,6 @@ export function parseRamSize(text: string, option = '--ram'): number {
   return Math.round(bytes / (1024 ** 2)) * 1024 ** 2;
 }
 
-/** Format bytes the way QEMU's -m expects (whole MiB). */
-export function ramToQemuArg(bytes: number): string {
-  return `${Math.round(bytes / 1024 ** 2)}M`;
-}
-
 /**
  * Migration bandwidth in bytes per second. A bare number is bytes (unlike the old
  * `migrate_set_speed`, whose bare number meant MB: we always send an explicit unit, so the
