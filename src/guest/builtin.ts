@@ -3,7 +3,6 @@
 // to sockets migdown listens on, and every heartbeat is timestamped as it arrives. The gap
 // between the source's last beat and the destination's first is the downtime the guest saw.
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
