@@ -16,6 +16,7 @@ import { exitedWithin, keepTail, registerLive, terminate } from './live-processe
 export interface QemuProcess {
   role: string;
   pid: number | undefined;
+  /** QEMU's command line as it runs, binary first (a remote QEMU's as run on its host) */
   argv: string[];
   /** resolves (never rejects) when the process has exited */
   exited: Promise<ExitInfo>;
