@@ -3,6 +3,9 @@
 
 import { Command, CommanderError } from 'commander';
 import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
+// Every QEMU and ssh session a command starts is registered there: stopped on signals and
+// errors, killed on exit. The module loads nothing else, so even `report` can afford it.
+import { killAllLiveSync, stopAllLive } from './qemu/live-processes.js';
 import { colorEnabled, makeChalk } from './render/style.js';
 import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
@@ -50,35 +53,6 @@ async function factoriesFor(argv: string[]): Promise<CommandFactory[]> {
   return Promise.all(Object.values(COMMANDS).map((load) => load()));
 }
 
-/** Stopping every QEMU and ssh session a command started: on signals, errors and exit. */
-interface Lifetimes {
-  stopAll(): Promise<void>;
-  killAllSync(): void;
-}
-
-/**
- * Commands that start no process: they do without the modules that would (and so without
- * execa, about 100 ms of start-up). Every other command gets the real stop and kill hooks.
- */
-const STARTS_NOTHING = new Set(['report', 'parse', 'scenarios']);
-
-async function lifetimesFor(argv: string[]): Promise<Lifetimes> {
-  const args = argv.slice(2);
-  const name = args.find((a) => !a.startsWith('-'));
-  const versionOnly = !name && args.length > 0 && args.every((a) => a === '--version' || a === '-V');
-  if ((name && STARTS_NOTHING.has(name)) || versionOnly) return { stopAll: async () => undefined, killAllSync: () => undefined };
-  const [qemu, remote] = await Promise.all([import('./qemu/process.js'), import('./remote/ssh.js')]);
-  return {
-    stopAll: async () => {
-      await Promise.all([qemu.stopAllQemu(), remote.stopAllRemoteQemu()]);
-    },
-    killAllSync: () => {
-      qemu.killAllQemuSync();
-      remote.killAllRemoteQemuSync();
-    },
-  };
-}
-
 export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void, factories: CommandFactory[]): Command {
   const program = new Command('migdown')
     .description('Reproduce QEMU live-migration downtime claims on real QEMU')
@@ -107,13 +81,11 @@ function errorMessage(err: unknown): string {
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  // Loaded before any command runs, so no process can start before its hooks exist.
-  const lifetimes = await lifetimesFor(argv);
   const signals: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
     if (controller.signal.aborted) {
       // Second signal: the user means it. Kill without ceremony and leave.
-      lifetimes.killAllSync();
+      killAllLiveSync();
       process.exit(signals[signal]);
     }
     controller.abort(new Interrupted(signal));
@@ -121,9 +93,9 @@ export async function main(argv: string[]): Promise<number> {
     // once the QEMUs are stopped and a grace period has passed, leave anyway.
     // process.exit() would wait for that call's thread and hang too, so the signal is raised
     // again with its default action: the process ends as killed by it (128+N to a shell).
-    void lifetimes.stopAll().then(() =>
+    void stopAllLive().then(() =>
       setTimeout(() => {
-        lifetimes.killAllSync();
+        killAllLiveSync();
         process.removeAllListeners(signal);
         process.kill(process.pid, signal);
       }, SIGNAL_GRACE_MS).unref(),
@@ -133,8 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   // A closed terminal or ssh session: stop QEMU as for SIGTERM rather than die on the spot.
   process.on('SIGHUP', onSignal);
-  const killAllSync = () => lifetimes.killAllSync();
-  process.on('exit', killAllSync);
+  process.on('exit', killAllLiveSync);
   // A reader that went away (`migdown doctor | head`) is not an error of migdown's: stop quietly.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -186,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return EXIT.failure;
   } finally {
-    await lifetimes.stopAll();
+    await stopAllLive();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -4,11 +4,12 @@
 
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import type { RemoteDestination } from '../bench/trial.js';
+import type { RemoteDestination } from '../bench/trial-config.js';
 import type { HostFacts, QemuFacts } from '../qemu/facts.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { assertRemoteReady } from '../remote/preflight.js';
-import { formatTarget, migrationEndpoints, parseHostSpec, randomMigrationPort, resolveTargetAddress, runRemote, shQuote, type SshOptions } from '../remote/ssh.js';
+import { formatTarget, migrationEndpoints, parseHostSpec, randomMigrationPort } from '../remote/host-spec.js';
+import { resolveTargetAddress, runRemote, shQuote, type SshOptions } from '../remote/ssh.js';
 import type { VmOptions } from './vm-options.js';
 
 export interface RawRemoteOptions {
