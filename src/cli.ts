@@ -186,13 +186,15 @@ export async function main(argv: string[]): Promise<number> {
   // Loaded before any command runs, so no process can start before its hooks exist.
   const lifetimes = await lifetimesFor(argv);
   const removeSignalHandlers = handleSignals(controller, lifetimes);
+  // Commands read the environment as ctx.env, never at module load.
+  const env = process.env;
   const ctx: CommandContext = {
     stdout: process.stdout,
     stderr: process.stderr,
-    chalk: makeChalk(colorEnabled(process.stdout)),
-    chalkErr: makeChalk(colorEnabled(process.stderr)),
+    chalk: makeChalk(colorEnabled(process.stdout, env)),
+    chalkErr: makeChalk(colorEnabled(process.stderr, env)),
     signal: controller.signal,
-    env: process.env,
+    env,
   };
 
   let pending: Promise<number> | undefined;
