@@ -113,10 +113,7 @@ function planVariants(opts: RawCompareOptions, inputs: CompareInputs): ComparePl
 
 /** The plan of `compare` (pure), checked in the order the checks always ran. */
 export function planCompare(opts: RawCompareOptions, inputs: CompareInputs): ComparePlan {
-  const shared = planExperiment(opts, inputs, [
-    ['--a-arg', opts.aArg],
-    ['--b-arg', opts.bArg],
-  ]);
+  const shared = planExperiment(opts, inputs, [['--a-arg', opts.aArg], ['--b-arg', opts.bArg]]);
   const resume = planResume(opts, inputs);
   const vm = shared.points[0]!.vm;
   if (vm.runs < 3) throw new UsageError(`--runs: ${vm.runs} is too few to compare; the rank test needs at least 3 per variant`);
@@ -125,11 +122,7 @@ export function planCompare(opts: RawCompareOptions, inputs: CompareInputs): Com
   const seed = opts.seed !== undefined ? parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 }) : inputs.randomSeed;
   const gates = parseGateOptions(opts);
   const variants = planVariants(opts, inputs);
-  const remote = planRemote(
-    opts,
-    vm,
-    variants.map((v) => v.extraArgs),
-  );
+  const remote = planRemote(opts, vm, variants.map((v) => v.extraArgs));
   // A file from before --firmware ran SeaBIOS: a resumed compare must not switch mid-way.
   const firmware: FirmwareRequest = resume && opts.firmware === undefined ? 'seabios' : shared.firmware;
   return {

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { EXIT, Interrupted, UsageError } from '../errors.js';
 import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { RunHeader } from '../bench/types.js';
 import type { QemuFacts } from '../qemu/facts.js';
 import type { Firmware } from '../qemu/firmware.js';
 import { probeTracepoints } from '../qemu/features.js';

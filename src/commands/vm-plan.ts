@@ -187,7 +187,7 @@ function resolveTimeoutMs(text: string | undefined, accel: Accel, ramBytes: numb
   return Math.round(timeoutMs);
 }
 
-/** One sweep point's VM options, checked in the order the options are listed in the README. */
+/** One sweep point's VM options; the first problem found is the UsageError thrown. */
 export function planVm(raw: RawVmOptions, facts: VmFacts, { smpExplicit = true } = {}): VmOptions {
   const ramBytes = parseRamSize(raw.ram);
   const warnings: string[] = [];
