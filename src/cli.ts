@@ -79,14 +79,18 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const controller = new AbortController();
-  const signals: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+
+/**
+ * A first SIGINT, SIGTERM or SIGHUP aborts the command (which then prints what it has); a
+ * second kills every QEMU at once and leaves. Returns the function that removes the handlers.
+ */
+function handleSignals(controller: AbortController): () => void {
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
     if (controller.signal.aborted) {
       // Second signal: the user means it. Kill without ceremony and leave.
       killAllLiveSync();
-      process.exit(signals[signal]);
+      process.exit(SIGNAL_EXIT[signal]);
     }
     controller.abort(new Interrupted(signal));
     // Every command watches the signal, but a file system call that never returns cannot:
@@ -112,14 +116,56 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'EPIPE') process.exit(EXIT.ok);
     });
   }
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  };
+}
 
+/** The one error boundary: what a command threw, as one line on stderr and an exit code. */
+function exitCodeFor(err: unknown, ctx: CommandContext): number {
+  if (ctx.signal.aborted) {
+    const reason = ctx.signal.reason as Interrupted;
+    return SIGNAL_EXIT[reason.signal] ?? EXIT.sigint;
+  }
+  if (err instanceof CommanderError) {
+    // help and --version exit 0; everything else commander rejects is bad input.
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    ctx.stderr.write(`migdown: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  const skip = err instanceof BisectSkip;
+  const failure = err instanceof BisectSkip ? err.failure : err;
+  if (failure instanceof BuildFailed) {
+    ctx.stderr.write(`migdown: ${failure.message}\n`);
+    for (const line of failure.errorLines) ctx.stderr.write(`  ${line}\n`);
+    return skip ? EXIT.bisectSkip : EXIT.buildFailed;
+  }
+  if (failure instanceof CouldNotMeasure || failure instanceof RuntimeFailure) {
+    ctx.stderr.write(`migdown: ${failure.message}\n`);
+    return skip ? EXIT.bisectSkip : failure instanceof CouldNotMeasure ? EXIT.couldNotMeasure : EXIT.failure;
+  }
+  ctx.stderr.write(`migdown: internal error: ${errorMessage(err)}\n`);
+  if (ctx.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  return EXIT.failure;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const removeSignalHandlers = handleSignals(controller);
+  // Commands read the environment as ctx.env, never at module load.
+  const env = process.env;
   const ctx: CommandContext = {
     stdout: process.stdout,
     stderr: process.stderr,
-    chalk: makeChalk(colorEnabled(process.stdout)),
-    chalkErr: makeChalk(colorEnabled(process.stderr)),
+    chalk: makeChalk(colorEnabled(process.stdout, env)),
+    chalkErr: makeChalk(colorEnabled(process.stderr, env)),
     signal: controller.signal,
-    env: process.env,
+    env,
   };
 
   let pending: Promise<number> | undefined;
@@ -129,37 +175,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!pending) return EXIT.ok;
     return await pending;
   } catch (err) {
-    if (controller.signal.aborted) {
-      const reason = controller.signal.reason as Interrupted;
-      return signals[reason.signal] ?? EXIT.sigint;
-    }
-    if (err instanceof CommanderError) {
-      // help and --version exit 0; everything else commander rejects is bad input.
-      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
-      return EXIT.usage;
-    }
-    if (err instanceof UsageError) {
-      ctx.stderr.write(`migdown: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    const skip = err instanceof BisectSkip;
-    const failure = err instanceof BisectSkip ? err.failure : err;
-    if (failure instanceof BuildFailed) {
-      ctx.stderr.write(`migdown: ${failure.message}\n`);
-      for (const line of failure.errorLines) ctx.stderr.write(`  ${line}\n`);
-      return skip ? EXIT.bisectSkip : EXIT.buildFailed;
-    }
-    if (failure instanceof CouldNotMeasure || failure instanceof RuntimeFailure) {
-      ctx.stderr.write(`migdown: ${failure.message}\n`);
-      return skip ? EXIT.bisectSkip : failure instanceof CouldNotMeasure ? EXIT.couldNotMeasure : EXIT.failure;
-    }
-    ctx.stderr.write(`migdown: internal error: ${errorMessage(err)}\n`);
-    if (process.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-    return EXIT.failure;
+    return exitCodeFor(err, ctx);
   } finally {
     await stopAllLive();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    removeSignalHandlers();
   }
 }

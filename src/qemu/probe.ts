@@ -87,8 +87,11 @@ export interface KvmProbe {
   reason: string;
 }
 
-/** KVM is usable when /dev/kvm opens read-write for us (what QEMU itself needs). */
-export async function probeKvm(device = process.env.MIGDOWN_KVM_DEVICE || '/dev/kvm'): Promise<KvmProbe> {
+/**
+ * KVM is usable when /dev/kvm opens read-write for us (what QEMU itself needs). The caller
+ * names the device: commands take it from their environment (MIGDOWN_KVM_DEVICE).
+ */
+export async function probeKvm(device = '/dev/kvm'): Promise<KvmProbe> {
   try {
     const fh = await open(device, 'r+');
     await fh.close();

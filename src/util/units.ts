@@ -89,6 +89,15 @@ export function parsePositiveInt(option: string, text: string, { min = 1, max = 
   return n;
 }
 
+/** A plain decimal number of 0 or more (no sign, no exponent, no unit). */
+export function parseNonNegative(option: string, text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !Number.isFinite(v)) {
+    throw new UsageError(`${option}: "${text}" is not a non-negative number`);
+  }
+  return v;
+}
+
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined) return '-';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

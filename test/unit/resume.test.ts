@@ -8,7 +8,7 @@ import type { CommandContext } from '../../src/commands/context.js';
 import { continueCommandLine, recordedCommandLine, resumeDifferences } from '../../src/commands/resume.js';
 
 function parsed(args: string[]) {
-  const ctx = { chalk: new Chalk({ level: 0 }), chalkErr: new Chalk({ level: 0 }) } as unknown as CommandContext;
+  const ctx = { chalk: new Chalk({ level: 0 }), chalkErr: new Chalk({ level: 0 }), env: {} } as unknown as CommandContext;
   const cmd = compareCommand(ctx, () => undefined).action(() => undefined);
   cmd.parse(args, { from: 'user' });
   return { cmd, opts: cmd.opts() as Record<string, unknown> };
