@@ -88,6 +88,8 @@ export async function experimentHeader(
   const keys = new Set(points.flatMap((p) => Object.keys(p.point.label)));
   const listOr = <T>(key: string, one: T, each: (v: VmOptions) => string): T | string =>
     keys.has(key) ? [...new Set(points.map((p) => each(p.vm)))].join(',') : one;
+  // Both read /proc and /sys (every process's stat for the noise): together, not one after the other.
+  const [host, hostNoise] = await Promise.all([hostFacts(), readHostNoise()]);
   return {
     kind: 'header',
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -95,8 +97,8 @@ export async function experimentHeader(
     command,
     migdownVersion: MIGDOWN_VERSION,
     createdAt: new Date().toISOString(),
-    host: await hostFacts(),
-    hostNoise: await readHostNoise(),
+    host,
+    hostNoise,
     accel: vm.accel,
     ...(vm.accelNote && { accelNote: vm.accelNote }),
     config: {
