@@ -3,6 +3,9 @@
 
 import { Command, CommanderError } from 'commander';
 import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, Interrupted, RuntimeFailure, UsageError } from './errors.js';
+// Every QEMU and ssh session a command starts is registered there: stopped on signals and
+// errors, killed on exit. The module loads nothing else, so even `report` can afford it.
+import { killAllLiveSync, stopAllLive } from './qemu/live-processes.js';
 import { colorEnabled, makeChalk } from './render/style.js';
 import { MIGDOWN_VERSION } from './version.js';
 import type { CommandContext } from './commands/context.js';
@@ -50,35 +53,6 @@ async function factoriesFor(argv: string[]): Promise<CommandFactory[]> {
   return Promise.all(Object.values(COMMANDS).map((load) => load()));
 }
 
-/** Stopping every QEMU and ssh session a command started: on signals, errors and exit. */
-interface Lifetimes {
-  stopAll(): Promise<void>;
-  killAllSync(): void;
-}
-
-/**
- * Commands that start no process: they do without the modules that would (and so without
- * execa, about 100 ms of start-up). Every other command gets the real stop and kill hooks.
- */
-const STARTS_NOTHING = new Set(['report', 'parse', 'scenarios']);
-
-async function lifetimesFor(argv: string[]): Promise<Lifetimes> {
-  const args = argv.slice(2);
-  const name = args.find((a) => !a.startsWith('-'));
-  const versionOnly = !name && args.length > 0 && args.every((a) => a === '--version' || a === '-V');
-  if ((name && STARTS_NOTHING.has(name)) || versionOnly) return { stopAll: async () => undefined, killAllSync: () => undefined };
-  const [qemu, remote] = await Promise.all([import('./qemu/process.js'), import('./remote/ssh.js')]);
-  return {
-    stopAll: async () => {
-      await Promise.all([qemu.stopAllQemu(), remote.stopAllRemoteQemu()]);
-    },
-    killAllSync: () => {
-      qemu.killAllQemuSync();
-      remote.killAllRemoteQemuSync();
-    },
-  };
-}
-
 export function buildProgram(ctx: CommandContext, setResult: (p: Promise<number>) => void, factories: CommandFactory[]): Command {
   const program = new Command('migdown')
     .description('Reproduce QEMU live-migration downtime claims on real QEMU')
@@ -105,25 +79,27 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const controller = new AbortController();
-  // Loaded before any command runs, so no process can start before its hooks exist.
-  const lifetimes = await lifetimesFor(argv);
-  const signals: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+
+/**
+ * A first SIGINT, SIGTERM or SIGHUP aborts the command (which then prints what it has); a
+ * second kills every QEMU at once and leaves. Returns the function that removes the handlers.
+ */
+function handleSignals(controller: AbortController): () => void {
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
     if (controller.signal.aborted) {
       // Second signal: the user means it. Kill without ceremony and leave.
-      lifetimes.killAllSync();
-      process.exit(signals[signal]);
+      killAllLiveSync();
+      process.exit(SIGNAL_EXIT[signal]);
     }
     controller.abort(new Interrupted(signal));
     // Every command watches the signal, but a file system call that never returns cannot:
     // once the QEMUs are stopped and a grace period has passed, leave anyway.
     // process.exit() would wait for that call's thread and hang too, so the signal is raised
     // again with its default action: the process ends as killed by it (128+N to a shell).
-    void lifetimes.stopAll().then(() =>
+    void stopAllLive().then(() =>
       setTimeout(() => {
-        lifetimes.killAllSync();
+        killAllLiveSync();
         process.removeAllListeners(signal);
         process.kill(process.pid, signal);
       }, SIGNAL_GRACE_MS).unref(),
@@ -133,22 +109,63 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   // A closed terminal or ssh session: stop QEMU as for SIGTERM rather than die on the spot.
   process.on('SIGHUP', onSignal);
-  const killAllSync = () => lifetimes.killAllSync();
-  process.on('exit', killAllSync);
+  process.on('exit', killAllLiveSync);
   // A reader that went away (`migdown doctor | head`) is not an error of migdown's: stop quietly.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') process.exit(EXIT.ok);
     });
   }
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  };
+}
 
+/** The one error boundary: what a command threw, as one line on stderr and an exit code. */
+function exitCodeFor(err: unknown, ctx: CommandContext): number {
+  if (ctx.signal.aborted) {
+    const reason = ctx.signal.reason as Interrupted;
+    return SIGNAL_EXIT[reason.signal] ?? EXIT.sigint;
+  }
+  if (err instanceof CommanderError) {
+    // help and --version exit 0; everything else commander rejects is bad input.
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    ctx.stderr.write(`migdown: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  const skip = err instanceof BisectSkip;
+  const failure = err instanceof BisectSkip ? err.failure : err;
+  if (failure instanceof BuildFailed) {
+    ctx.stderr.write(`migdown: ${failure.message}\n`);
+    for (const line of failure.errorLines) ctx.stderr.write(`  ${line}\n`);
+    return skip ? EXIT.bisectSkip : EXIT.buildFailed;
+  }
+  if (failure instanceof CouldNotMeasure || failure instanceof RuntimeFailure) {
+    ctx.stderr.write(`migdown: ${failure.message}\n`);
+    return skip ? EXIT.bisectSkip : failure instanceof CouldNotMeasure ? EXIT.couldNotMeasure : EXIT.failure;
+  }
+  ctx.stderr.write(`migdown: internal error: ${errorMessage(err)}\n`);
+  if (ctx.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  return EXIT.failure;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const removeSignalHandlers = handleSignals(controller);
+  // Commands read the environment as ctx.env, never at module load.
+  const env = process.env;
   const ctx: CommandContext = {
     stdout: process.stdout,
     stderr: process.stderr,
-    chalk: makeChalk(colorEnabled(process.stdout)),
-    chalkErr: makeChalk(colorEnabled(process.stderr)),
+    chalk: makeChalk(colorEnabled(process.stdout, env)),
+    chalkErr: makeChalk(colorEnabled(process.stderr, env)),
     signal: controller.signal,
-    env: process.env,
+    env,
   };
 
   let pending: Promise<number> | undefined;
@@ -158,37 +175,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!pending) return EXIT.ok;
     return await pending;
   } catch (err) {
-    if (controller.signal.aborted) {
-      const reason = controller.signal.reason as Interrupted;
-      return signals[reason.signal] ?? EXIT.sigint;
-    }
-    if (err instanceof CommanderError) {
-      // help and --version exit 0; everything else commander rejects is bad input.
-      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
-      return EXIT.usage;
-    }
-    if (err instanceof UsageError) {
-      ctx.stderr.write(`migdown: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    const skip = err instanceof BisectSkip;
-    const failure = err instanceof BisectSkip ? err.failure : err;
-    if (failure instanceof BuildFailed) {
-      ctx.stderr.write(`migdown: ${failure.message}\n`);
-      for (const line of failure.errorLines) ctx.stderr.write(`  ${line}\n`);
-      return skip ? EXIT.bisectSkip : EXIT.buildFailed;
-    }
-    if (failure instanceof CouldNotMeasure || failure instanceof RuntimeFailure) {
-      ctx.stderr.write(`migdown: ${failure.message}\n`);
-      return skip ? EXIT.bisectSkip : failure instanceof CouldNotMeasure ? EXIT.couldNotMeasure : EXIT.failure;
-    }
-    ctx.stderr.write(`migdown: internal error: ${errorMessage(err)}\n`);
-    if (process.env.MIGDOWN_DEBUG) ctx.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-    return EXIT.failure;
+    return exitCodeFor(err, ctx);
   } finally {
-    await lifetimes.stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    await stopAllLive();
+    removeSignalHandlers();
   }
 }

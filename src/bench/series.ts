@@ -4,7 +4,8 @@
 import { CouldNotMeasure, Interrupted } from '../errors.js';
 import type { ResultsWriter } from './results-file.js';
 import { removeStaleRunDirs } from '../util/rundir.js';
-import { runTrial, type TrialConfig, type TrialContext } from './trial.js';
+import { runTrial } from './trial.js';
+import type { TrialConfig, TrialContext } from './trial-config.js';
 import { sampleNoise } from './host-noise-read.js';
 import { trialNoise } from './host-noise.js';
 import type { TrialRecord } from './types.js';

@@ -46,10 +46,6 @@ export function isBuildSpec(text: string): boolean {
   return text.startsWith(BUILD_PREFIX);
 }
 
-export function isUpstreamVersion(v: string): boolean {
-  return UPSTREAM_VERSION.test(v);
-}
-
 function bad(spec: string, why: string): never {
   throw new UsageError(`build spec "${spec}": ${why}`);
 }

@@ -24,7 +24,7 @@ Build specs (migdown build SPEC, and --qemu/--qemu-a/--qemu-b build:SPEC):
 Binaries are cached in $XDG_CACHE_HOME/migdown/builds (default ~/.cache/migdown), keyed by the
 source's identity, each patch's sha256, the configure flags and the host.`;
 
-interface RawBuildOptions {
+export interface RawBuildOptions {
   ref?: string;
   configure: string[];
   defaultConfigure: boolean;
@@ -83,10 +83,18 @@ export async function buildWithProgress(spec: BuildSpec, ctx: CommandContext, op
   }
 }
 
-/** A --qemu value: a binary path as it is, or a `build:` spec built (or found cached) first. */
-export async function resolveQemuSpec(value: string, ctx: CommandContext, quiet?: boolean): Promise<string> {
-  if (!isBuildSpec(value)) return value;
-  return (await buildWithProgress(parseBuildSpec(value), ctx, { quiet })).binary;
+/** A --qemu value as the plan holds it: a binary, or a parsed `build:` spec. */
+export type QemuSource = { binary: string } | { build: BuildSpec };
+
+/** A --qemu value read once: a `build:` spec parsed (a UsageError when bad), anything else a binary. */
+export function planQemuSource(value: string): QemuSource {
+  return isBuildSpec(value) ? { build: parseBuildSpec(value) } : { binary: value };
+}
+
+/** The binary of a planned QEMU: as it is, or its build built (or found cached) first. */
+export async function resolveQemuSource(source: QemuSource, ctx: CommandContext, quiet?: boolean): Promise<string> {
+  if ('binary' in source) return source.binary;
+  return (await buildWithProgress(source.build, ctx, { quiet })).binary;
 }
 
 export function buildCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
@@ -116,7 +124,18 @@ export function buildCommand(ctx: CommandContext, setResult: (p: Promise<number>
   });
 }
 
-async function build(source: string, opts: RawBuildOptions, steps: BuildSpec['steps'], ctx: CommandContext): Promise<number> {
+/** Everything `build` does, from its argument and options. */
+export interface BuildPlan {
+  spec: BuildSpec;
+  jobs?: number;
+  /** false: --no-default-configure */
+  defaultConfigure: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** The plan of `build` (pure): the source with --ref, the --patch/--revert steps in order, --configure, --jobs. */
+export function planBuild(source: string, opts: RawBuildOptions, steps: BuildSpec['steps']): BuildPlan {
   const parsed = parseBuildSpec(source);
   if (opts.ref !== undefined) {
     if (parsed.source.kind !== 'dir') throw new UsageError('--ref: only for a QEMU git checkout, not a Debian source');
@@ -126,8 +145,17 @@ async function build(source: string, opts: RawBuildOptions, steps: BuildSpec['st
   const spec: BuildSpec = { ...parsed, steps: [...parsed.steps, ...steps], configure: [...parsed.configure, ...opts.configure.map(checkConfigureArg)] };
   const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0 && jobs <= 1024)) throw new UsageError(`--jobs: "${opts.jobs}" is not a positive whole number`);
-  const r = await buildWithProgress(spec, ctx, { quiet: opts.quiet, ...(opts.defaultConfigure === false && { defaults: [] }), ...(jobs && { jobs }) });
-  if (opts.json) ctx.stdout.write(`${JSON.stringify({ binary: r.binary, cached: r.cached, seconds: Math.round(r.seconds * 10) / 10, cache: cacheRoot(ctx.env), ...r.record, spec: formatBuildSpec(spec) }, null, 2)}\n`);
+  return { spec, ...(jobs !== undefined && { jobs }), defaultConfigure: opts.defaultConfigure !== false, json: Boolean(opts.json), quiet: Boolean(opts.quiet) };
+}
+
+async function build(source: string, opts: RawBuildOptions, steps: BuildSpec['steps'], ctx: CommandContext): Promise<number> {
+  return buildPlanned(planBuild(source, opts, steps), ctx);
+}
+
+async function buildPlanned(plan: BuildPlan, ctx: CommandContext): Promise<number> {
+  const { spec, jobs } = plan;
+  const r = await buildWithProgress(spec, ctx, { quiet: plan.quiet, ...(!plan.defaultConfigure && { defaults: [] }), ...(jobs && { jobs }) });
+  if (plan.json) ctx.stdout.write(`${JSON.stringify({ binary: r.binary, cached: r.cached, seconds: Math.round(r.seconds * 10) / 10, cache: cacheRoot(ctx.env), ...r.record, spec: formatBuildSpec(spec) }, null, 2)}\n`);
   else ctx.stdout.write(`${r.binary}\n`);
   return 0;
 }

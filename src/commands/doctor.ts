@@ -7,37 +7,38 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { EXIT } from '../errors.js';
 import { probeDirtyRing, probeFeatures, probeTracePlan } from '../qemu/features.js';
-import { hostFacts, probeKvm, probeQemu } from '../qemu/probe.js';
+import { hostFacts, probeKvm, probeQemu, type KvmProbe } from '../qemu/probe.js';
+import type { QemuFacts } from '../qemu/facts.js';
 import { deathSignalSupport } from '../qemu/process.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { formatBytes } from '../util/units.js';
 import { readHostNoise, sampleNoise } from '../bench/host-noise-read.js';
 import { trialNoise } from '../bench/host-noise.js';
 import { hostNoiseFigures, noiseReasons, noiseWarning, noiseNumber } from '../stats/noise.js';
-import type { CommandContext } from './context.js';
+import { defaultQemu, kvmDevice, type CommandContext } from './context.js';
 
 type Level = 'ok' | 'note' | 'problem';
+type Say = (level: Level, what: string, detail: string) => void;
+
+/** What `doctor` checks: the QEMU of --qemu (a path, never built), the KVM device of the environment. */
+export interface DoctorPlan {
+  qemu: string;
+  kvmDevice: string;
+}
+
+export function planDoctor(opts: { qemu: string }, env: NodeJS.ProcessEnv): DoctorPlan {
+  return { qemu: opts.qemu, kvmDevice: kvmDevice(env) };
+}
 
 export function doctorCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   return new Command('doctor')
     .description('check this host and QEMU: KVM, monitor commands, capabilities, tracepoints')
-    .option('--qemu <path>', 'QEMU binary (env MIGDOWN_QEMU)', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64')
-    .action((opts: { qemu: string }) => setResult(doctor(opts, ctx)));
+    .option('--qemu <path>', 'QEMU binary (env MIGDOWN_QEMU)', defaultQemu(ctx.env))
+    .action((opts: { qemu: string }) => setResult(doctor(planDoctor(opts, ctx.env), ctx)));
 }
 
-async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<number> {
-  const c = ctx.chalk;
-  let problems = 0;
-  const say = (level: Level, what: string, detail: string) => {
-    if (level === 'problem') problems++;
-    const mark = level === 'ok' ? c.green('ok     ') : level === 'note' ? c.yellow('note   ') : c.red('problem');
-    ctx.stdout.write(`${mark} ${what}: ${detail}\n`);
-  };
-
-  // Steal and others' CPU are measured over the whole check (at least a second): it runs QEMU
-  // briefly, which counts as migdown's own.
-  const noiseStart = await sampleNoise();
-  const noiseWindow = sleep(1000);
+/** The host's lines; returns the KVM probe, which decides whether the dirty ring is probed. */
+async function checkHost(plan: DoctorPlan, say: Say): Promise<KvmProbe> {
   const host = await hostFacts();
   say('ok', 'host', `${host.cpuModel}, ${host.cpus} CPUs, ${formatBytes(host.memBytes)} (${formatBytes(os.freemem())} free), ${host.kernel}`);
   const k = host.kvm;
@@ -46,21 +47,16 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
     say('ok', 'KVM MMU', k.tdpMmu === undefined ? 'tdp_mmu not reported by this kernel' : `tdp_mmu=${k.tdpMmu}${k.tdpMmu === 'N' ? ' (shadow paging)' : ''}, eager_page_split=${k.eagerPageSplit ?? '?'}`);
     say('ok', 'transparent huge pages', `enabled=${k.thpEnabled ?? '?'}, defrag=${k.thpDefrag ?? '?'} (each QEMU's AnonHugePages is recorded when it migrates)`);
   }
-  const kvm = await probeKvm();
+  const kvm = await probeKvm(plan.kvmDevice);
   say(kvm.usable ? 'ok' : 'note', 'KVM', kvm.usable ? kvm.reason : `${kvm.reason}; runs will use TCG, whose downtimes are not KVM downtimes`);
   const death = deathSignalSupport();
   say(death.setpriv ? 'ok' : 'note', 'setpriv', death.setpriv ? 'QEMU dies with migdown even on kill -9' : `${death.reason}: a migdown killed with -9 would leave its QEMUs running`);
   say(existsSync(GUEST_PAYLOAD) ? 'ok' : 'problem', 'built-in guest', existsSync(GUEST_PAYLOAD) ? GUEST_PAYLOAD : `${GUEST_PAYLOAD} is missing`);
+  return kvm;
+}
 
-  let qemu;
-  try {
-    qemu = await probeQemu(opts.qemu);
-  } catch (err) {
-    say('problem', 'QEMU', (err as Error).message.replace(/^--qemu: /, ''));
-    return EXIT.failure;
-  }
-  say('ok', 'QEMU', `${qemu.versionLine} (${qemu.path})`);
-  // Every probe below starts the QEMU; one that exits at once is a problem to show, not a crash.
+/** The QEMU's lines. Every probe starts the QEMU; one that exits at once is a problem to show, not a crash. */
+async function checkQemu(qemu: QemuFacts, kvm: KvmProbe, say: Say): Promise<void> {
   try {
     const f = await probeFeatures(qemu);
     const legacy = f.commands.has('migrate_set_speed');
@@ -94,8 +90,11 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
   } catch (err) {
     say('problem', 'QEMU start', (err as Error).message);
   }
-  await noiseWindow;
-  const window = trialNoise(noiseStart, await sampleNoise());
+}
+
+/** The host noise line, over the window that began with `start`. */
+async function checkNoise(start: Awaited<ReturnType<typeof sampleNoise>>, say: Say, ctx: CommandContext): Promise<void> {
+  const window = trialNoise(start, await sampleNoise());
   const facts = await readHostNoise();
   const figures = hostNoiseFigures(facts, {
     ...(window.stealPct !== undefined && { stealPct: window.stealPct }),
@@ -112,5 +111,32 @@ async function doctor(opts: { qemu: string }, ctx: CommandContext): Promise<numb
   ].join(', ');
   say(warning ? 'note' : 'ok', 'host noise', warning ?? measured);
   if (warning) ctx.stdout.write(`        (${measured})\n`);
+}
+
+async function doctor(plan: DoctorPlan, ctx: CommandContext): Promise<number> {
+  const c = ctx.chalk;
+  let problems = 0;
+  const say: Say = (level, what, detail) => {
+    if (level === 'problem') problems++;
+    const mark = level === 'ok' ? c.green('ok     ') : level === 'note' ? c.yellow('note   ') : c.red('problem');
+    ctx.stdout.write(`${mark} ${what}: ${detail}\n`);
+  };
+
+  // Steal and others' CPU are measured over the whole check (at least a second): it runs QEMU
+  // briefly, which counts as migdown's own.
+  const noiseStart = await sampleNoise();
+  const noiseWindow = sleep(1000);
+  const kvm = await checkHost(plan, say);
+  let qemu;
+  try {
+    qemu = await probeQemu(plan.qemu);
+  } catch (err) {
+    say('problem', 'QEMU', (err as Error).message.replace(/^--qemu: /, ''));
+    return EXIT.failure;
+  }
+  say('ok', 'QEMU', `${qemu.versionLine} (${qemu.path})`);
+  await checkQemu(qemu, kvm, say);
+  await noiseWindow;
+  await checkNoise(noiseStart, say, ctx);
   return problems ? EXIT.failure : EXIT.ok;
 }

@@ -2,16 +2,16 @@
 // trial, decided once the QEMUs are known (see src/qemu/firmware.ts for how).
 
 import type { QemuFacts } from '../qemu/facts.js';
-import { resolveFirmware, type Firmware } from '../qemu/firmware.js';
+import { resolveFirmware, type Firmware, type FirmwareRequest } from '../qemu/firmware.js';
 import { firmwareLabel } from '../util/firmware-label.js';
-import type { RawVmOptions, VmOptions } from './vm-options.js';
+import type { VmOptions } from './vm-plan.js';
 
-export function firmwareFor(opts: Pick<RawVmOptions, 'firmware' | 'destHost'>, vm: VmOptions, qemus: QemuFacts[]): Promise<Firmware> {
-  return resolveFirmware(opts.firmware ?? 'auto', {
+export function firmwareFor(requested: FirmwareRequest, remote: boolean, vm: VmOptions, qemus: QemuFacts[]): Promise<Firmware> {
+  return resolveFirmware(requested, {
     guest: vm.guest.kind,
     binaries: qemus.map((q) => q.path),
     extraArgs: vm.extraArgs,
-    remote: Boolean(opts.destHost),
+    remote,
   });
 }
 

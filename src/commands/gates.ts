@@ -3,7 +3,8 @@
 // B, C ...), each against the first, at every sweep point.
 
 import type { Command } from 'commander';
-import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, RuntimeFailure, UsageError } from '../errors.js';
+import { BisectSkip, BuildFailed, CouldNotMeasure, EXIT, RuntimeFailure } from '../errors.js';
+import { parseNonNegative } from '../util/units.js';
 import { formatMs, formatP } from '../render/format.js';
 import { metricOf, type CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
@@ -47,10 +48,19 @@ export async function bisectExit(result: Promise<number>, bisect: boolean | unde
   }
 }
 
-function parseNumber(option: string, text: string): number {
-  const v = Number(text);
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !Number.isFinite(v)) throw new UsageError(`${option}: "${text}" is not a non-negative number`);
-  return v;
+/** The gate thresholds, parsed once from the command line into the command's plan. */
+export interface GateThresholds {
+  /** --max-downtime, ms */
+  maxDowntimeMs?: number;
+  /** --fail-if-regression, % */
+  regressionPct?: number;
+}
+
+/** --max-downtime and --fail-if-regression as numbers, or a UsageError naming the bad one. */
+export function parseGateOptions(opts: RawGateOptions): GateThresholds {
+  const maxDowntimeMs = opts.maxDowntime === undefined ? undefined : parseNonNegative('--max-downtime', opts.maxDowntime);
+  const regressionPct = opts.failIfRegression === undefined ? undefined : parseNonNegative('--fail-if-regression', opts.failIfRegression);
+  return { ...(maxDowntimeMs !== undefined && { maxDowntimeMs }), ...(regressionPct !== undefined && { regressionPct }) };
 }
 
 /** One report the gates judge, with where it was measured ('' when nothing is swept). */
@@ -59,15 +69,9 @@ interface Judged {
   report: CompareReport;
 }
 
-/**
- * Without a report: validate the gate values (throws UsageError). With one: the reason a gate
- * fails, or undefined when every gate passes.
- */
-export function checkGates(opts: RawGateOptions, report?: CompareReport): string | undefined {
-  const maxDowntime = opts.maxDowntime === undefined ? undefined : parseNumber('--max-downtime', opts.maxDowntime);
-  const regression = opts.failIfRegression === undefined ? undefined : parseNumber('--fail-if-regression', opts.failIfRegression);
-  if (!report) return undefined;
-  return judge([{ key: '', report }], maxDowntime, regression);
+/** The reason a gate fails for one report, or undefined when every gate passes. */
+export function checkGates(gates: GateThresholds, report: CompareReport): string | undefined {
+  return judge([{ key: '', report }], gates.maxDowntimeMs, gates.regressionPct);
 }
 
 const at = (key: string, why: string) => (key ? `at ${key}: ${why}` : why);
@@ -136,13 +140,11 @@ function judge(judged: Judged[], maxDowntime: number | undefined, regression: nu
 }
 
 /** The gates at every sweep point (a whole run when nothing is swept), as one family. */
-export function checkGatesPerPoint(opts: RawGateOptions, analysis: Analysis): string | undefined {
-  if (opts.maxDowntime === undefined && opts.failIfRegression === undefined) return undefined;
-  const maxDowntime = opts.maxDowntime === undefined ? undefined : parseNumber('--max-downtime', opts.maxDowntime);
-  const regression = opts.failIfRegression === undefined ? undefined : parseNumber('--fail-if-regression', opts.failIfRegression);
+export function checkGatesPerPoint(gates: GateThresholds, analysis: Analysis): string | undefined {
+  if (gates.maxDowntimeMs === undefined && gates.regressionPct === undefined) return undefined;
   return judge(
     analysis.points.map(({ key, report }) => ({ key, report })),
-    maxDowntime,
-    regression,
+    gates.maxDowntimeMs,
+    gates.regressionPct,
   );
 }

@@ -13,6 +13,25 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('latin1');
 }
 
+/** Where `parse` reads its transcript from. */
+export type ParsePlan = { from: 'stdin' } | { from: 'file'; file: string };
+
+/** The plan of `parse` (pure): a file, or stdin when it is not a terminal nobody types into. */
+export function planParse(file: string | undefined, stdinIsTty: boolean): ParsePlan {
+  if (file !== undefined && file !== '-') return { from: 'file', file };
+  if (stdinIsTty) throw new UsageError('parse: give a file or pipe a transcript into stdin');
+  return { from: 'stdin' };
+}
+
+async function readTranscript(plan: ParsePlan): Promise<string> {
+  if (plan.from === 'stdin') return readStdin();
+  try {
+    return await readFile(plan.file, 'latin1');
+  } catch (err) {
+    throw new UsageError(`parse: cannot read ${plan.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 export function parseCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   return new Command('parse')
     .description('read an `info migrate` transcript (file or stdin, echo noise allowed) and print it as JSON')
@@ -20,17 +39,7 @@ export function parseCommand(ctx: CommandContext, setResult: (p: Promise<number>
     .action((file: string | undefined) =>
       setResult(
         (async () => {
-          let text: string;
-          if (file === undefined || file === '-') {
-            if (process.stdin.isTTY) throw new UsageError('parse: give a file or pipe a transcript into stdin');
-            text = await readStdin();
-          } else {
-            try {
-              text = await readFile(file, 'latin1');
-            } catch (err) {
-              throw new UsageError(`parse: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-            }
-          }
+          const text = await readTranscript(planParse(file, Boolean(process.stdin.isTTY)));
           const info = parseInfoMigrate(infoMigrateFromTranscript(text));
           ctx.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
           return EXIT.ok;

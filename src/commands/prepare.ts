@@ -1,16 +1,14 @@
-// Steps `run` and `compare` share before any VM starts: the scenario's defaults, sweep
-// points, and a check that the QEMUs and host can do what was asked.
+// Steps `run` and `compare` share once their plan is made: a check that the QEMUs and host
+// can do what was asked, the results header, the progress display, and the end.
 
-import type { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
-import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js';
+import { writeArtifacts, type ArtifactOptions } from '../render/artifacts.js';
 import { terminalColumns } from '../render/fit.js';
 import { noiseNotes, renderResults, type Format } from '../render/results.js';
-import { checkGatesPerPoint, type RawGateOptions } from './gates.js';
-import { expandSweep, type SweepPoint } from '../bench/sweep.js';
+import { checkGatesPerPoint, type GateThresholds } from './gates.js';
 import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { QemuFacts } from '../qemu/facts.js';
-import { hostFacts, probeKvm } from '../qemu/probe.js';
+import { hostFacts, type KvmProbe } from '../qemu/probe.js';
 import { RESULTS_SCHEMA_VERSION } from '../bench/results-file.js';
 import { readHostNoise } from '../bench/host-noise-read.js';
 import { createProgress, loadLiveDisplay, progressEnabled, type Progress } from '../render/progress.js';
@@ -18,38 +16,9 @@ import { MIGDOWN_VERSION } from '../version.js';
 import type { CommandContext } from './context.js';
 import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import type { Scenario } from '../scenario/schema.js';
-import { resolveVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
-import { checkOptionCombinations, refuseDetachingArguments } from './option-checks.js';
+import type { ExperimentPlan } from './experiment-plan.js';
+import type { VmOptions } from './vm-plan.js';
 import { analyze } from '../stats/analysis.js';
-
-export interface Prepared {
-  scenario?: { scenario: Scenario; file: string };
-  points: Array<{ point: SweepPoint; vm: VmOptions }>;
-}
-
-export async function prepare(cmd: Command, opts: RawVmOptions, command: 'run' | 'compare', env: NodeJS.ProcessEnv): Promise<Prepared> {
-  checkOptionCombinations(cmd, opts as RawVmOptions & { format?: string });
-  assertArtifactsWritable(opts);
-  let scenario: Prepared['scenario'];
-  if (opts.scenario) {
-    // yaml and zod load only for scenarios: every other command starts faster without them.
-    const [{ loadScenario }, { applyScenario, scenarioOptionValues }] = await Promise.all([import('../scenario/load.js'), import('../scenario/apply.js')]);
-    scenario = await loadScenario(opts.scenario);
-    applyScenario(cmd, opts as unknown as Record<string, unknown>, scenarioOptionValues(scenario.scenario, command, scenario.file, env));
-  }
-  const variantArgs = opts as RawVmOptions & { aArg?: string[]; bArg?: string[] };
-  refuseDetachingArguments([
-    ['--qemu-arg', opts.qemuArg],
-    ['--a-arg', variantArgs.aArg],
-    ['--b-arg', variantArgs.bArg],
-  ]);
-  const sweep = expandSweep(opts as unknown as Record<string, unknown>);
-  const points: Prepared['points'] = [];
-  for (const point of sweep) {
-    points.push({ point, vm: await resolveVmOptions({ ...opts, ...point.overrides }, { smpExplicit: cmd.getOptionValueSource('smp') === 'cli' }) });
-  }
-  return { ...(scenario && { scenario }), points };
-}
 
 const CAPABILITY_OF: Record<string, string> = { multifd: 'multifd', postcopy: 'postcopy-ram', 'auto-converge': 'auto-converge' };
 
@@ -57,11 +26,10 @@ const CAPABILITY_OF: Record<string, string> = { multifd: 'multifd', postcopy: 'p
  * A scenario's `requires` the QEMUs or host do not meet, each as one sentence. The caller
  * skips the scenario with these as its note.
  */
-export async function unmetRequirements(requires: Scenario['requires'], qemus: QemuFacts[], vm: VmOptions): Promise<string[]> {
+export async function unmetRequirements(requires: Scenario['requires'], qemus: QemuFacts[], vm: VmOptions, kvm: KvmProbe): Promise<string[]> {
   const unmet: string[] = [];
   for (const need of requires ?? []) {
     if (need === 'kvm') {
-      const kvm = await probeKvm();
       if (!kvm.usable || vm.accel !== 'kvm') unmet.push(`needs KVM: ${kvm.usable ? 'TCG was chosen' : kvm.reason}`);
       continue;
     }
@@ -108,20 +76,21 @@ export async function checkMigrationSettings(qemus: QemuFacts[], vm: VmOptions, 
 export async function experimentHeader(
   command: 'run' | 'compare',
   runId: string,
-  opts: RawVmOptions,
-  prepared: Prepared,
+  plan: Pick<ExperimentPlan, 'scenario' | 'points' | 'breakdown'>,
   trace: boolean,
-  extraConfig: Record<string, unknown>,
+  extraConfig: Partial<RunHeader['config']>,
   variants: RunHeader['variants'],
   destination?: RunHeader['destination'],
 ): Promise<RunHeader> {
-  const { scenario, points } = prepared;
+  const { scenario, points } = plan;
   const vm = points[0]!.vm;
   const swept = points.length > 1;
   // A swept setting is recorded as its list, not as the first point's value.
   const keys = new Set(points.flatMap((p) => Object.keys(p.point.label)));
   const listOr = <T>(key: string, one: T, each: (v: VmOptions) => string): T | string =>
     keys.has(key) ? [...new Set(points.map((p) => each(p.vm)))].join(',') : one;
+  // Both read /proc and /sys (every process's stat for the noise): together, not one after the other.
+  const [host, hostNoise] = await Promise.all([hostFacts(), readHostNoise()]);
   return {
     kind: 'header',
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -129,8 +98,8 @@ export async function experimentHeader(
     command,
     migdownVersion: MIGDOWN_VERSION,
     createdAt: new Date().toISOString(),
-    host: await hostFacts(),
-    hostNoise: await readHostNoise(),
+    host,
+    hostNoise,
     accel: vm.accel,
     ...(vm.accelNote && { accelNote: vm.accelNote }),
     config: {
@@ -150,7 +119,7 @@ export async function experimentHeader(
       postcopy: vm.postcopy,
       guest: vm.guest,
       // 'unavailable' makes every report say why there is no breakdown; 'off' was asked for.
-      breakdown: trace ? 'recorded' : opts.breakdown === false ? 'off' : 'unavailable',
+      breakdown: trace ? 'recorded' : plan.breakdown ? 'unavailable' : 'off',
       ...(vm.accelProps && { accelProps: vm.accelProps }),
       ...(swept && { sweep: points.map((p) => p.point.label) }),
       ...(scenario && { scenario: scenario.scenario, scenarioFile: scenario.file }),
@@ -169,7 +138,7 @@ export async function experimentHeader(
  */
 export async function startProgress(
   ctx: CommandContext,
-  opts: RawVmOptions,
+  opts: { quiet: boolean },
   total: number,
   label: 'run' | 'compare',
   trialOf: (t: TrialRecord) => number,
@@ -203,7 +172,7 @@ export async function startProgress(
  */
 export async function finishExperiment(
   ctx: CommandContext,
-  opts: RawVmOptions & RawGateOptions,
+  opts: ArtifactOptions & { gates: GateThresholds },
   format: Format,
   header: RunHeader,
   trials: TrialRecord[],
@@ -223,7 +192,7 @@ export async function finishExperiment(
   for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
   const measured = trials.filter((t) => !t.warmup);
   // Nothing completed: nothing could be measured (exit 1), whatever a gate would say.
-  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts, analysis) : undefined;
+  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts.gates, analysis) : undefined;
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.gate;

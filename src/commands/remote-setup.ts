@@ -4,19 +4,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import type { RemoteDestination } from '../bench/trial.js';
+import type { RemoteDestination } from '../bench/trial-config.js';
 import type { HostFacts, QemuFacts } from '../qemu/facts.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { assertRemoteReady } from '../remote/preflight.js';
-import { formatTarget, migrationEndpoints, parseHostSpec, randomMigrationPort, resolveTargetAddress, runRemote, shQuote, type SshOptions } from '../remote/ssh.js';
-import type { VmOptions } from './vm-options.js';
-
-export interface RawRemoteOptions {
-  destHost?: string;
-  destQemu?: string;
-  migrateUri?: string;
-  sshOption: string[];
-}
+import { formatTarget, migrationEndpoints, randomMigrationPort } from '../remote/host-spec.js';
+import { resolveTargetAddress, runRemote, shQuote } from '../remote/ssh.js';
+import type { RemotePlan } from './experiment-plan.js';
+import type { VmOptions } from './vm-plan.js';
 
 export interface RemoteSetup {
   remote: RemoteDestination;
@@ -24,13 +19,12 @@ export interface RemoteSetup {
   cleanup(): Promise<void>;
 }
 
-export async function setupRemote(raw: RawRemoteOptions, vm: VmOptions): Promise<RemoteSetup | undefined> {
-  if (!raw.destHost) return undefined;
-  const target = parseHostSpec(raw.destHost);
-  if (vm.guest.kind === 'image') {
-    throw new UsageError('--guest image cannot be used with --dest-host: the destination would need the image on shared storage');
-  }
-  const ssh: SshOptions = { extraOptions: raw.sshOption ?? [] };
+/** The plan's --dest-host made ready (checked by planRemote); undefined without one. */
+export async function setupRemote(plan: RemotePlan | undefined, vm: VmOptions): Promise<RemoteSetup | undefined> {
+  if (!plan) return undefined;
+  const { ssh } = plan;
+  // A copy: the resolved address is this command's, not the plan's.
+  const target = { ...plan.target };
   // An ssh config alias is no DNS name: TCP goes where ssh itself would connect.
   target.address = await resolveTargetAddress(target, ssh);
   // Preflight probes one port; each trial then listens on a fresh one its kernel picks (0),
@@ -38,11 +32,11 @@ export async function setupRemote(raw: RawRemoteOptions, vm: VmOptions): Promise
   const port = vm.port ?? randomMigrationPort();
   const pre = await assertRemoteReady(target, {
     ...ssh,
-    qemuPath: raw.destQemu ?? 'qemu-system-x86_64',
+    qemuPath: plan.qemuPath,
     accel: vm.accel,
     ramBytes: vm.ramBytes,
     port,
-    ...(raw.migrateUri !== undefined && { migrateUri: raw.migrateUri }),
+    ...(plan.migrateUri !== undefined && { migrateUri: plan.migrateUri }),
   });
   if (!pre.facts?.qemu) throw new UsageError(`--dest-host ${formatTarget(target)}: no usable QEMU found there`);
 
@@ -58,7 +52,7 @@ export async function setupRemote(raw: RawRemoteOptions, vm: VmOptions): Promise
     throw new UsageError(`--dest-host ${formatTarget(target)}: cannot set up a directory there: ${made.stderr.trim().split('\n').pop() ?? 'no reason given'}`);
   }
   return {
-    remote: { target, ssh, qemu: pre.facts.qemu, endpoints: migrationEndpoints(target, vm.port ?? 0, raw.migrateUri), dir },
+    remote: { target, ssh, qemu: pre.facts.qemu, endpoints: migrationEndpoints(target, vm.port ?? 0, plan.migrateUri), dir },
     facts: { target: formatTarget(target), host: pre.facts.host, qemu: pre.facts.qemu },
     cleanup: async () => {
       await runRemote(target, `rm -rf ${shQuote(dir)}`, { ...ssh, timeoutMs: 15_000 }).catch(() => undefined);

@@ -9,13 +9,14 @@ import { readResults } from '../bench/results-file.js';
 import { combineRuns, relabel, type StoredRun } from '../bench/combine.js';
 import { noiseNotes, FORMATS, renderResults, type Format } from '../render/results.js';
 import { parsePositiveInt } from '../util/units.js';
-import { assertArtifactsWritable, writeArtifacts } from '../render/artifacts.js';
+import { assertArtifactsWritable, writeArtifacts, type ArtifactOptions } from '../render/artifacts.js';
+import type { RunHeader, TrialRecord } from '../bench/types.js';
 import type { CommandContext } from './context.js';
 import { terminalColumns } from '../render/fit.js';
-import { addGateOptions, checkGates, checkGatesPerPoint, type RawGateOptions } from './gates.js';
+import { addGateOptions, checkGatesPerPoint, parseGateOptions, type GateThresholds, type RawGateOptions } from './gates.js';
 import { analyze } from '../stats/analysis.js';
 
-interface RawReportOptions extends RawGateOptions {
+export interface RawReportOptions extends RawGateOptions {
   format: Format;
   html?: string;
   svg?: string;
@@ -43,6 +44,40 @@ export function reportCommand(ctx: CommandContext, setResult: (p: Promise<number
   return cmd.action((file: string, newFile: string | undefined, opts: RawReportOptions) => setResult(report(file, newFile, opts, ctx)));
 }
 
+/** Everything `report` does, decided from its arguments and options before a file is read. */
+export interface ReportPlan {
+  file: string;
+  /** the second file: compare its run (B) with the first file's (A) */
+  newFile?: string;
+  /** --run: a run id prefix in the first file */
+  run?: string;
+  seed?: number;
+  labelA?: string;
+  labelB?: string;
+  format: Format;
+  artifacts: ArtifactOptions;
+  quiet: boolean;
+  gates: GateThresholds;
+}
+
+/** The plan of `report` (pure): the gates first, then the seed, as they always were checked. */
+export function planReport(file: string, newFile: string | undefined, opts: RawReportOptions): ReportPlan {
+  const gates = parseGateOptions(opts);
+  const seed = opts.seed === undefined ? undefined : parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 });
+  return {
+    file,
+    ...(newFile !== undefined && { newFile }),
+    ...(opts.run !== undefined && { run: opts.run }),
+    ...(seed !== undefined && { seed }),
+    ...(opts.labelA !== undefined && { labelA: opts.labelA }),
+    ...(opts.labelB !== undefined && { labelB: opts.labelB }),
+    format: opts.format,
+    artifacts: { ...(opts.html && { html: opts.html }), ...(opts.svg && { svg: opts.svg }) },
+    quiet: Boolean(opts.quiet),
+    gates,
+  };
+}
+
 async function storedRun(file: string, runPrefix: string | undefined): Promise<{ run: StoredRun; skipped: string[] }> {
   const content = await readResults(file);
   const header = runPrefix ? content.headers.find((h) => h.runId.startsWith(runPrefix)) : content.headers.at(-1);
@@ -60,33 +95,38 @@ function fileLabels(a: string, b: string): [string, string] {
 }
 
 async function report(file: string, newFile: string | undefined, opts: RawReportOptions, ctx: CommandContext): Promise<number> {
-  checkGates(opts); // validate the gate values before reading anything
-  assertArtifactsWritable(opts);
-  const seed = opts.seed === undefined ? undefined : parsePositiveInt('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1 });
-  const notes: string[] = [];
-  const { run: first, skipped } = await storedRun(file, opts.run);
-  let { header, trials } = first;
+  const plan = planReport(file, newFile, opts);
+  assertArtifactsWritable(plan.artifacts);
+  return reportPlanned(plan, ctx);
+}
+
+/** The run to render: the first file's (relabelled), or the two files' runs combined. */
+async function runToRender(plan: ReportPlan, notes: string[]): Promise<{ header: RunHeader; trials: TrialRecord[] }> {
+  const { run: first, skipped } = await storedRun(plan.file, plan.run);
   notes.push(...skipped);
-  if (newFile !== undefined) {
-    // --run picks the run of the first file; the second file's is its last.
-    const { run: second, skipped: skippedB } = await storedRun(newFile, undefined);
-    notes.push(...skippedB);
-    const [a, b] = fileLabels(file, newFile);
-    const combined = combineRuns(first, second, [opts.labelA || a, opts.labelB || b]);
-    ({ header, trials } = combined);
-    notes.push(...combined.notes);
-  } else {
-    ({ header, trials } = relabel(header, trials, [opts.labelA, opts.labelB]));
-  }
-  const analysis = analyze(header, trials, seed === undefined ? {} : { seed });
-  ctx.stdout.write(`${renderResults(opts.format, header, analysis, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) })}\n`);
-  const artifacts = await writeArtifacts(header, analysis, opts);
+  if (plan.newFile === undefined) return relabel(first.header, first.trials, [plan.labelA, plan.labelB]);
+  // --run picks the run of the first file; the second file's is its last.
+  const { run: second, skipped: skippedB } = await storedRun(plan.newFile, undefined);
+  notes.push(...skippedB);
+  const [a, b] = fileLabels(plan.file, plan.newFile);
+  const combined = combineRuns(first, second, [plan.labelA || a, plan.labelB || b]);
+  notes.push(...combined.notes);
+  return combined;
+}
+
+async function reportPlanned(plan: ReportPlan, ctx: CommandContext): Promise<number> {
+  const notes: string[] = [];
+  const { header, trials } = await runToRender(plan, notes);
+  // One analysis, with the seed asked for, for every output and the gates.
+  const analysis = analyze(header, trials, plan.seed === undefined ? {} : { seed: plan.seed });
+  ctx.stdout.write(`${renderResults(plan.format, header, analysis, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) })}\n`);
+  const artifacts = await writeArtifacts(header, analysis, plan.artifacts);
   notes.push(...artifacts.written);
-  notes.push(...noiseNotes(opts.format, analysis));
-  if (!opts.quiet) for (const line of notes) ctx.stderr.write(`migdown: ${line}\n`);
+  notes.push(...noiseNotes(plan.format, analysis));
+  if (!plan.quiet) for (const line of notes) ctx.stderr.write(`migdown: ${line}\n`);
   // Always said: a file the user asked for was not written.
   for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
-  const gate = checkGatesPerPoint(opts, analysis);
+  const gate = checkGatesPerPoint(plan.gates, analysis);
   if (gate) {
     ctx.stderr.write(`migdown: ${gate}\n`);
     return EXIT.gate;

@@ -8,6 +8,8 @@ import { UsageError } from '../errors.js';
 import { compare, compareCommand, type RawCompareOptions } from './compare.js';
 import type { CommandContext } from './context.js';
 import { bisectExit } from './gates.js';
+import { givenOnCli, type GivenOnCli } from './experiment-plan.js';
+import type { Scenario, ScenarioBuild } from '../scenario/schema.js';
 
 interface RawReproduceOptions extends RawCompareOptions {
   source?: string;
@@ -22,22 +24,49 @@ export function reproduceCommand(ctx: CommandContext, setResult: (p: Promise<num
   return cmd.action((name: string, opts: RawReproduceOptions, self: Command) => setResult(bisectExit(reproduce(name, opts, self, ctx), opts.bisect)));
 }
 
-async function reproduce(name: string, opts: RawReproduceOptions, self: Command, ctx: CommandContext): Promise<number> {
-  const [{ loadScenario }, { scenarioBuildSpec }] = await Promise.all([import('../scenario/load.js'), import('../scenario/apply.js')]);
-  const scenarioName = opts.scenario ?? name;
-  const { scenario, file } = await loadScenario(scenarioName);
+/** What `reproduce` sets on compare's options: the scenario's builds, the seed's table. */
+export interface ReproducePlan {
+  scenario: string;
+  format?: RawCompareOptions['format'];
+  qemuA?: string;
+  qemuB?: string;
+}
+
+/**
+ * The plan of `reproduce` (pure): the loaded scenario must name a build for both variants; a
+ * --format or --qemu-a/--qemu-b given on the command line wins, as for compare.
+ */
+export function planReproduce(
+  scenarioName: string,
+  scenario: Scenario,
+  given: GivenOnCli,
+  buildSpecOf: (build: ScenarioBuild) => string,
+): ReproducePlan {
   const variants = scenario.variants ?? [];
   if (variants.length !== 2 || !variants.every((v) => v.build)) {
     throw new UsageError(`reproduce: scenario ${scenario.name} does not name a build for both variants; use migdown compare --scenario ${scenario.name} with --qemu-a/--qemu-b`);
   }
-  opts.scenario = scenarioName;
-  // The seed's table by default; a --format on the command line wins.
-  if (self.getOptionValueSource('format') !== 'cli') opts.format = 'mail';
-  // A user's --qemu-a/--qemu-b win as for compare; otherwise the scenario's builds, from --source if given.
-  for (const [key, v] of [['qemuA', variants[0]!], ['qemuB', variants[1]!]] as const) {
-    if (self.getOptionValueSource(key) === 'cli') continue;
-    opts[key] = scenarioBuildSpec(v.build!, file, opts.source);
-    self.setOptionValueWithSource(key, opts[key], 'cli');
+  return {
+    scenario: scenarioName,
+    ...(!given('format') && { format: 'mail' as const }),
+    ...(!given('qemuA') && { qemuA: buildSpecOf(variants[0]!.build!) }),
+    ...(!given('qemuB') && { qemuB: buildSpecOf(variants[1]!.build!) }),
+  };
+}
+
+async function reproduce(name: string, opts: RawReproduceOptions, self: Command, ctx: CommandContext): Promise<number> {
+  const [{ loadScenario }, { scenarioBuildSpec }] = await Promise.all([import('../scenario/load.js'), import('../scenario/apply.js')]);
+  const scenarioName = opts.scenario ?? name;
+  const { scenario, file } = await loadScenario(scenarioName);
+  const plan = planReproduce(scenarioName, scenario, givenOnCli(self), (build) => scenarioBuildSpec(build, file, opts.source));
+  opts.scenario = plan.scenario;
+  if (plan.format) opts.format = plan.format;
+  // Marked as given, so that compare's scenario step keeps them (its own qemuA/qemuB would drop --source).
+  for (const key of ['qemuA', 'qemuB'] as const) {
+    const value = plan[key];
+    if (value === undefined) continue;
+    opts[key] = value;
+    self.setOptionValueWithSource(key, value, 'cli');
   }
   return compare(opts, self, ctx);
 }

@@ -88,9 +88,12 @@ export function assertResumeMatches(cmd: Command, file: string, recorded: unknow
   );
 }
 
-/** The command line that continues this session (its own flags, as the user typed them). */
+/**
+ * The command line that continues this session: the same command (compare, or reproduce with
+ * its scenario argument) and its own flags, as the user typed them.
+ */
 export function continueCommandLine(cmd: Command, file: string, now: Values): string {
-  const argv = ['migdown', 'compare', '--resume', file];
+  const argv = ['migdown', cmd.name(), ...cmd.args, '--resume', file];
   for (const opt of cmd.options) {
     const key = opt.attributeName();
     if (['resume', 'out'].includes(key) || cmd.getOptionValueSource(key) !== 'cli') continue;

@@ -5,36 +5,52 @@ import { Command, Option } from 'commander';
 import { EXIT, Interrupted } from '../errors.js';
 import { defaultResultsPath, ResultsWriter } from '../bench/results-file.js';
 import { runSeries, type PlannedTrial } from '../bench/series.js';
-import type { TrialConfig } from '../bench/trial.js';
+import type { TrialConfig } from '../bench/trial-config.js';
 import type { TrialRecord } from '../bench/types.js';
 import type { QemuFacts } from '../qemu/facts.js';
 import { probeTracepoints } from '../qemu/features.js';
 import type { Firmware } from '../qemu/firmware.js';
 import { guestFactory } from '../guest/factory.js';
-import type { RemoteDestination } from '../bench/trial.js';
+import type { RemoteDestination } from '../bench/trial-config.js';
 import { setupRemote } from './remote-setup.js';
 import { FORMATS, type Format } from '../render/results.js';
 import { summarizeRun } from '../stats/run-summary.js';
 import { renderRunTable } from '../render/run-table.js';
 import { terminalColumns } from '../render/fit.js';
-import type { CommandContext } from './context.js';
-import { addGateOptions, bisectExit, checkGates, type RawGateOptions } from './gates.js';
-import { BUILD_SPEC_HELP, resolveQemuSpec } from './build.js';
+import { defaultQemu, type CommandContext } from './context.js';
+import { addGateOptions, bisectExit, parseGateOptions, type GateThresholds, type RawGateOptions } from './gates.js';
+import { BUILD_SPEC_HELP, planQemuSource, resolveQemuSource, type QemuSource } from './build.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
 import { probeQemuAhead } from './probes.js';
-import { checkMigrationSettings, experimentHeader, finishExperiment, prepare, startProgress, unmetRequirements } from './prepare.js';
-import { addVmOptions, type RawVmOptions, type VmOptions } from './vm-options.js';
+import { checkMigrationSettings, experimentHeader, finishExperiment, startProgress, unmetRequirements } from './prepare.js';
+import { gatherExperimentInputs, givenOnCli, planExperiment, planRemote, type ExperimentInputs, type ExperimentPlan } from './experiment-plan.js';
+import { addVmOptions, type RawVmOptions } from './vm-options.js';
+import type { VmOptions } from './vm-plan.js';
 import { plural } from '../util/plural.js';
 
-interface RawRunOptions extends RawVmOptions, RawGateOptions {
+export interface RawRunOptions extends RawVmOptions, RawGateOptions {
   qemu: string;
   format: Format;
+}
+
+/** Everything `run` does, decided from its options before anything is probed or started. */
+export interface RunPlan extends ExperimentPlan {
+  qemu: QemuSource;
+  gates: GateThresholds;
+}
+
+/** The plan of `run` (pure): its options after the scenario, with the facts they need. */
+export function planRun(opts: RawRunOptions, inputs: ExperimentInputs): RunPlan {
+  const shared = planExperiment(opts, inputs);
+  const gates = parseGateOptions(opts);
+  const remote = planRemote(opts, shared.points[0]!.vm);
+  return { ...shared, ...(remote && { remote }), qemu: planQemuSource(opts.qemu), gates };
 }
 
 export function runCommand(ctx: CommandContext, setResult: (p: Promise<number>) => void): Command {
   const cmd = new Command('run')
     .description("migrate a VM from one QEMU to another N times and tabulate QEMU's downtime")
-    .option('--qemu <path|build:spec>', 'QEMU binary (env MIGDOWN_QEMU), or a build spec to build it', process.env.MIGDOWN_QEMU ?? 'qemu-system-x86_64')
+    .option('--qemu <path|build:spec>', 'QEMU binary (env MIGDOWN_QEMU), or a build spec to build it', defaultQemu(ctx.env))
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'));
   addVmOptions(cmd);
   addGateOptions(cmd, { regression: false });
@@ -76,34 +92,36 @@ export function trialConfigFor(vm: VmOptions, qemu: QemuFacts, { extraArgs = [],
 }
 
 async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Promise<number> {
-  const prepared = await prepare(self, opts, 'run', ctx.env);
-  const { scenario, points } = prepared;
-  checkGates(opts);
-  const format: Format = opts.json ? 'json' : opts.format;
+  const inputs = await gatherExperimentInputs(self, opts, 'run', ctx.env);
+  return runPlanned(planRun(opts, { given: givenOnCli(self), ...inputs }), ctx);
+}
+
+async function runPlanned(plan: RunPlan, ctx: CommandContext): Promise<number> {
+  const { scenario, points, format } = plan;
   const vm = points[0]!.vm;
-  const qemu = await probeQemuAhead(await resolveQemuSpec(opts.qemu, ctx, opts.quiet), '--qemu', vm.extraArgs);
+  const qemu = await probeQemuAhead(await resolveQemuSource(plan.qemu, ctx, plan.quiet), '--qemu', vm.extraArgs);
   let say = (line: string) => {
-    if (!opts.quiet) ctx.stderr.write(`${line}\n`);
+    if (!plan.quiet) ctx.stderr.write(`${line}\n`);
   };
 
-  const unmet = await unmetRequirements(scenario?.scenario.requires, [qemu], vm);
+  const unmet = await unmetRequirements(scenario?.scenario.requires, [qemu], vm, plan.facts.kvm);
   if (unmet.length) {
     ctx.stderr.write(`migdown: skipped scenario ${scenario!.scenario.name}: ${unmet.join('; ')}\n`);
     return EXIT.ok;
   }
   await checkMigrationSettings([qemu], vm);
   // The breakdown needs both trace logs on one clock: local destinations only.
-  const trace = opts.breakdown !== false && !opts.destHost && (await probeTracepoints(qemu));
-  const firmware = await firmwareFor(opts, vm, [qemu]);
-  const remoteSetup = await setupRemote(opts, vm);
+  const trace = plan.breakdown && !plan.remote && (await probeTracepoints(qemu));
+  const firmware = await firmwareFor(plan.firmware, Boolean(plan.remote), vm, [qemu]);
+  const remoteSetup = await setupRemote(plan.remote, vm);
   if (vm.accelNote) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown:')} ${vm.accelNote}\n`);
   for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
 
   const runId = randomUUID();
-  const outFile = opts.out ?? defaultResultsPath();
+  const outFile = plan.out ?? defaultResultsPath();
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
-  const header = await experimentHeader('run', runId, opts, prepared, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
+  const header = await experimentHeader('run', runId, plan, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
   writer.start(header);
   const total = points.length * vm.runs;
   say(
@@ -111,7 +129,7 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
       `${scenario ? `, scenario ${scenario.scenario.name}` : ''}; results in ${outFile}`,
   );
 
-  const plan: PlannedTrial[] = points.flatMap(({ point, vm: pvm }) =>
+  const trials: PlannedTrial[] = points.flatMap(({ point, vm: pvm }) =>
     Array.from({ length: pvm.runs }, (_, i) => ({
       variant: 'run',
       index: i + 1,
@@ -122,10 +140,10 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
   );
 
   const finished: TrialRecord[] = [];
-  const { progress, release } = await startProgress(ctx, opts, total, 'run', () => vm.runs);
+  const { progress, release } = await startProgress(ctx, plan, total, 'run', () => vm.runs);
   say = progress.log;
   try {
-    await runSeries(runId, plan, writer, ctx.signal, {
+    await runSeries(runId, trials, writer, ctx.signal, {
       onTrialStart: progress.onTrialStart,
       onPhase: progress.onPhase,
       onSample: progress.onSample,
@@ -147,5 +165,5 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
     await remoteSetup?.cleanup();
   }
 
-  return finishExperiment(ctx, opts, format, header, finished, outFile, say, writer.failure);
+  return finishExperiment(ctx, { ...plan.artifacts, gates: plan.gates }, format, header, finished, outFile, say, writer.failure);
 }

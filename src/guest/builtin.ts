@@ -3,7 +3,6 @@
 // to sockets migdown listens on, and every heartbeat is timestamped as it arrives. The gap
 // between the source's last beat and the destination's first is the downtime the guest saw.
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -271,7 +270,3 @@ export class BuiltinGuest implements GuestDriver {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
-
-export function guestPayloadExists(p = GUEST_PAYLOAD): boolean {
-  return existsSync(p);
-}

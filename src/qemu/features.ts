@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { cachedProbeOutput } from './hash-cache.js';
 import type { QemuFacts } from './facts.js';
 import { tracePlanOf, type TracePlan } from '../trace/breakdown.js';
 import { chooseDialect, helpCommands } from './dialect.js';
@@ -105,7 +106,11 @@ export function probeTracePlan(qemu: Pick<QemuFacts, 'path'>): Promise<TracePlan
   let p = traceCache.get(key);
   if (!p) {
     // 5.2 prints the list on stderr, later releases on stdout: read both.
-    p = execa(qemu.path, ['-trace', 'help'], { reject: false, all: true, timeout: 15_000, stdin: 'ignore' }).then((r) => tracePlanOf(String(r.all ?? '')));
+    const path = qemu.path;
+    p = cachedProbeOutput(path, ['-trace', 'help'], async () => {
+      const r = await execa(path, ['-trace', 'help'], { reject: false, all: true, timeout: 15_000, stdin: 'ignore' });
+      return { text: String(r.all ?? ''), ok: r.exitCode === 0 };
+    }).then(({ text }) => tracePlanOf(text));
     traceCache.set(key, p);
   }
   return p;

@@ -12,6 +12,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { cachedProbeOutput } from './hash-cache.js';
 
 export const FIRMWARE_CHOICES = ['auto', 'seabios', 'qboot'] as const;
 export type FirmwareChoice = (typeof FIRMWARE_CHOICES)[number];
@@ -72,15 +73,15 @@ export function findQboot(binary: string, extraArgs: readonly string[] = []): Pr
   let p = found.get(key);
   if (!p) {
     p = (async () => {
-      // execa loads here, not with this module: option definitions import the choices above.
-      const { execa } = await import('execa');
-      const r = await execa(binary, [...dirs, '-L', 'help', '-machine', 'none', '-nodefaults', '-display', 'none', '-S'], {
-        reject: false,
-        timeout: 3_000,
-        stdin: 'ignore',
+      const args = [...dirs, '-L', 'help', '-machine', 'none', '-nodefaults', '-display', 'none', '-S'];
+      const listing = await cachedProbeOutput(binary, args, async () => {
+        // execa loads here, not with this module: option definitions import the choices above.
+        const { execa } = await import('execa');
+        const r = await execa(binary, args, { reject: false, timeout: 3_000, stdin: 'ignore' });
+        return { text: String(r.stdout ?? ''), ok: r.exitCode === 0 };
       });
-      if (r.exitCode !== 0) return undefined;
-      for (const dir of parseDataDirs(String(r.stdout ?? ''))) {
+      if (!listing.ok) return undefined;
+      for (const dir of parseDataDirs(listing.text)) {
         const file = path.join(dir, QBOOT_ROM);
         if (await readable(file)) return file;
       }

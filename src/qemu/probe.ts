@@ -9,7 +9,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { HostFacts, QemuFacts } from './facts.js';
 import { parseQemuVersion, versionString } from './dialect.js';
-import { cachedSha256 } from './hash-cache.js';
+import { cachedProbeOutput, cachedSha256 } from './hash-cache.js';
 import { readKvmHostFacts } from './host-facts.js';
 
 const QEMU_PACKAGE_HINT = 'install the Debian/Ubuntu package qemu-system-x86 (apt-get install -y qemu-system-x86)';
@@ -66,11 +66,17 @@ export async function probeQemu(binary: string, option = '--qemu'): Promise<Qemu
   // Hash while --version runs: both are on the way to every first trial.
   const hashing = cachedSha256(resolved, sha256);
   hashing.catch(() => undefined);
-  const r = await execa(resolved, ['--version'], { reject: false, timeout: 15_000, stdin: 'ignore' });
-  const versionLine = String(r.stdout ?? '').split('\n')[0] ?? '';
+  let failed: { stderr?: unknown; shortMessage?: string } = {};
+  const { text, ok } = await cachedProbeOutput(resolved, ['--version'], async () => {
+    const r = await execa(resolved, ['--version'], { reject: false, timeout: 15_000, stdin: 'ignore' });
+    failed = r;
+    const out = String(r.stdout ?? '');
+    return { text: out, ok: r.exitCode === 0 && !!parseQemuVersion(out.split('\n')[0] ?? '') };
+  });
+  const versionLine = text.split('\n')[0] ?? '';
   const version = parseQemuVersion(versionLine);
-  if (r.exitCode !== 0 || !version) {
-    const why = (String(r.stderr ?? '').trim().split('\n')[0] ?? '') || versionLine || r.shortMessage || 'no output';
+  if (!ok || !version) {
+    const why = (String(failed.stderr ?? '').trim().split('\n')[0] ?? '') || versionLine || failed.shortMessage || 'no output';
     throw new UsageError(`${option}: ${resolved} does not look like QEMU (--version: ${why})`);
   }
   return { path: resolved, version: versionString(version), versionLine, sha256: await hashing };
@@ -81,8 +87,11 @@ export interface KvmProbe {
   reason: string;
 }
 
-/** KVM is usable when /dev/kvm opens read-write for us (what QEMU itself needs). */
-export async function probeKvm(device = process.env.MIGDOWN_KVM_DEVICE || '/dev/kvm'): Promise<KvmProbe> {
+/**
+ * KVM is usable when /dev/kvm opens read-write for us (what QEMU itself needs). The caller
+ * names the device: commands take it from their environment (MIGDOWN_KVM_DEVICE).
+ */
+export async function probeKvm(device = '/dev/kvm'): Promise<KvmProbe> {
   try {
     const fh = await open(device, 'r+');
     await fh.close();

@@ -1,5 +1,5 @@
-// QEMU processes and their lifetime. Every QEMU migdown starts is registered here and is
-// gone before migdown exits, on every path:
+// QEMU processes and their lifetime. Every QEMU migdown starts is registered in
+// live-processes.ts and is gone before migdown exits, on every path:
 // - the normal path stops it with `quit`, then SIGTERM, then SIGKILL after deadlines;
 // - signals and exceptions reach the boundary in cli.ts, which stops all registered ones;
 // - process 'exit' SIGKILLs whatever is still registered (synchronous, last resort);
@@ -11,10 +11,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { HmpClient } from './hmp-client.js';
+import { exitedWithin, keepTail, registerLive, terminate } from './live-processes.js';
 
 export interface QemuProcess {
   role: string;
   pid: number | undefined;
+  /** QEMU's command line as it runs, binary first (a remote QEMU's as run on its host) */
   argv: string[];
   /** resolves (never rejects) when the process has exited */
   exited: Promise<ExitInfo>;
@@ -30,7 +32,8 @@ export interface ExitInfo {
   reason: string;
 }
 
-const live = new Set<QemuProcess>();
+/** How long a QEMU gets between SIGTERM and SIGKILL. */
+const TERM_GRACE_MS = 2000;
 
 /** Does this `setpriv --help` list --pdeathsig? util-linux added it in 2.33. */
 export function helpListsPdeathsig(helpText: string): boolean {
@@ -84,7 +87,6 @@ export function withDeathSignal(cmd: string[]): [string, string[]] {
 
 export function spawnQemu(role: string, binary: string, argv: string[], env?: Record<string, string>): QemuProcess {
   const [file, args] = withDeathSignal([binary, ...argv]);
-  let stderrText = '';
   const child: ResultPromise = execa(file, args, {
     stdin: 'ignore',
     stdout: 'ignore',
@@ -96,17 +98,13 @@ export function spawnQemu(role: string, binary: string, argv: string[], env?: Re
     detached: true,
     env,
   });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    // Keep the tail only: a chatty QEMU must not grow migdown's memory without bound.
-    stderrText = (stderrText + chunk).slice(-16_384);
-  });
+  const stderr = keepTail(child.stderr);
   const proc: QemuProcess = {
     role,
     pid: child.pid,
     argv: [binary, ...argv],
     exited: undefined as unknown as Promise<ExitInfo>,
-    stderr: () => stderrText,
+    stderr,
     kill: (signal) => {
       if (!proc.exitInfo) child.kill(signal);
     },
@@ -121,26 +119,15 @@ export function spawnQemu(role: string, binary: string, argv: string[], env?: Re
         // originalMessage ("spawn /x ENOENT") rather than shortMessage, which repeats the whole argv.
         reason: r.failed && code === undefined && !sig ? `could not start: ${r.originalMessage || r.shortMessage}` : describeExit(code, sig),
       };
-      live.delete(proc);
       return proc.exitInfo;
     },
     (err: Error) => {
       proc.exitInfo = { code: null, signal: null, reason: `could not start: ${err.message}` };
-      live.delete(proc);
       return proc.exitInfo;
     },
   );
-  live.add(proc);
+  registerLive(proc, TERM_GRACE_MS);
   return proc;
-}
-
-async function exitedWithin(proc: QemuProcess, ms: number): Promise<boolean> {
-  if (proc.exitInfo) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const done = await Promise.race([proc.exited.then(() => true as const), timeout]);
-  clearTimeout(timer);
-  return done;
 }
 
 /**
@@ -153,32 +140,12 @@ export async function stopQemu(proc: QemuProcess, monitor?: HmpClient, graceMs =
     await exitedWithin(proc, graceMs);
   }
   monitor?.close();
-  if (!proc.exitInfo) {
-    proc.kill('SIGTERM');
-    await exitedWithin(proc, 2000);
-  }
-  if (!proc.exitInfo) {
-    proc.kill('SIGKILL');
-  }
-  return proc.exited;
+  return terminate(proc, TERM_GRACE_MS);
 }
 
-/** Stop every QEMU still running (the boundary calls this on signals and errors). */
-export async function stopAllQemu(): Promise<void> {
-  await Promise.all([...live].map((p) => stopQemu(p, undefined, 0)));
-}
-
-/** Last resort, usable from a synchronous 'exit' handler. */
-export function killAllQemuSync(): void {
-  for (const p of live) {
-    try {
-      if (p.pid) process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-export function liveQemuCount(): number {
-  return live.size;
+/** Why a QEMU that exited early failed: its own last stderr lines are the best explanation. */
+export function exitExplanation(proc: QemuProcess): string {
+  const lines = proc.stderr().trim().split('\n').filter(Boolean);
+  const last = lines.slice(-3).join(' | ');
+  return `${proc.role} QEMU ${proc.exitInfo?.reason ?? 'exited'}${last ? `: ${last}` : ''}`;
 }

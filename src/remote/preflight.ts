@@ -10,17 +10,10 @@ import net from 'node:net';
 import { UsageError } from '../errors.js';
 import type { Accel, HostFacts, QemuFacts } from '../qemu/facts.js';
 import { parseQemuVersion, versionString } from '../qemu/dialect.js';
-import {
-  formatTarget,
-  lastLine,
-  migrationEndpoints,
-  runRemote,
-  shQuote,
-  startRemoteQemu,
-  type MigrationEndpoints,
-  type SshOptions,
-  type SshTarget,
-} from './ssh.js';
+import { terminate } from '../qemu/live-processes.js';
+import { formatTarget, migrationEndpoints, type MigrationEndpoints, type SshTarget } from './host-spec.js';
+import { startRemoteQemu } from './remote-qemu.js';
+import { lastLine, runRemote, shQuote, type SshOptions } from './ssh.js';
 
 export interface RemoteFacts {
   host: HostFacts;
@@ -255,10 +248,7 @@ export async function probeMigrationPort(
     }
     return `migration port ${where} is not reachable from the source: ${last} (firewall? wrong --migrate-uri?)`;
   } finally {
-    listener.kill('SIGTERM');
-    await Promise.race([listener.exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (!listener.exitInfo) listener.kill('SIGKILL');
-    await listener.exited;
+    await terminate(listener, 3000);
   }
 }
 

@@ -41,11 +41,6 @@ export function parseRamSize(text: string, option = '--ram'): number {
   return Math.round(bytes / (1024 ** 2)) * 1024 ** 2;
 }
 
-/** Format bytes the way QEMU's -m expects (whole MiB). */
-export function ramToQemuArg(bytes: number): string {
-  return `${Math.round(bytes / 1024 ** 2)}M`;
-}
-
 /**
  * Migration bandwidth in bytes per second. A bare number is bytes (unlike the old
  * `migrate_set_speed`, whose bare number meant MB: we always send an explicit unit, so the
@@ -92,6 +87,15 @@ export function parsePositiveInt(option: string, text: string, { min = 1, max = 
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`${option}: ${n} is out of range (${min} to ${max})`);
   return n;
+}
+
+/** A plain decimal number of 0 or more (no sign, no exponent, no unit). */
+export function parseNonNegative(option: string, text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !Number.isFinite(v)) {
+    throw new UsageError(`${option}: "${text}" is not a non-negative number`);
+  }
+  return v;
 }
 
 export function formatBytes(bytes: number | undefined): string {

@@ -12,22 +12,16 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { qemuArgv, type TrialConfig } from '../../src/bench/trial.js';
+import { qemuArgv, type TrialConfig } from '../../src/bench/trial-config.js';
 import { chooseDialect } from '../../src/qemu/dialect.js';
 import { HmpClient } from '../../src/qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus } from '../../src/qemu/info-migrate.js';
 import { spawnQemu, stopQemu, type QemuProcess } from '../../src/qemu/process.js';
 import { preflightRemote } from '../../src/remote/preflight.js';
-import {
-  liveRemoteCount,
-  migrationEndpoints,
-  parseHostSpec,
-  randomMigrationPort,
-  resolveTargetAddress,
-  startRemoteQemu,
-  type RemoteQemu,
-  type SshOptions,
-} from '../../src/remote/ssh.js';
+import { liveProcessCount } from '../../src/qemu/live-processes.js';
+import { migrationEndpoints, parseHostSpec, randomMigrationPort } from '../../src/remote/host-spec.js';
+import { startRemoteQemu, type RemoteQemu } from '../../src/remote/remote-qemu.js';
+import { resolveTargetAddress, type SshOptions } from '../../src/remote/ssh.js';
 import { kvmUsable, newTag, qemuPids, ROOT, tmpDir, waitFor } from './helpers.js';
 
 const SCRIPT = path.join(ROOT, 'scripts', 'netns-hosts.sh');
@@ -210,7 +204,7 @@ describe.skipIf(!!skipReason)(`two hosts over SSH (network namespaces, ${accel})
     tags.length = 0;
     for (const pid of left) process.kill(pid, 'SIGKILL');
     expect(left, 'QEMU processes left behind').toEqual([]);
-    expect(liveRemoteCount(), 'ssh sessions left behind').toBe(0);
+    expect(liveProcessCount(), 'QEMU or ssh sessions left behind').toBe(0);
   });
 
   it('preflight: the destination answers, has QEMU, the accelerator, the memory and a reachable port', async () => {

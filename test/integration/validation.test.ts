@@ -46,6 +46,20 @@ describe('run rejects before any VM starts', () => {
   });
 
   it('compare checks the same', async () => rejects(['compare', '--qemu-a', '/nonexistent/a', '--qemu-b', '/nonexistent/b', '--heartbeat', '0'], /--heartbeat: 0/));
+
+  // --dest-host is part of the plan too: checked before any QEMU is probed or ssh is run, where
+  // an argument the remote side refuses used to fail every trial instead of the command.
+  it.each([
+    [['--dest-host', 'a@'], /--dest-host "a@": empty host/],
+    [['--dest-host', 'dst.invalid', '--migrate-uri', 'udp:x'], /--migrate-uri "udp:x": expected tcp:HOST:PORT/],
+    [['--dest-host', 'dst.invalid', '--qemu-arg=-nographic'], /^migdown: -nographic cannot be used on a remote destination \(its stdio carries the monitor\)$/m],
+  ])('--dest-host %j', async (args, message) => rejects(['run', ...NO_QEMU, ...args], message));
+
+  it('compare checks each variant\'s arguments for a remote destination', async () =>
+    rejects(
+      ['compare', '--qemu-a', '/nonexistent/a', '--qemu-b', '/nonexistent/b', '--dest-host', 'dst.invalid', '--b-arg=-serial', '--b-arg=stdio'],
+      /-serial stdio cannot be used on a remote destination/,
+    ));
 });
 
 describe('scenario files', () => {

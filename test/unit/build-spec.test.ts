@@ -14,7 +14,7 @@ import {
   parseNinjaProgress,
   tenthOf,
 } from '../../src/build/spec.js';
-import { patchPathFor } from '../../src/build/builder.js';
+import { patchPathFor } from '../../src/build/toolchain.js';
 import { buildProgressBar, buildProgressLine } from '../../src/render/build-progress.js';
 import { scenarioBuildSpec } from '../../src/scenario/apply.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planOrder } from '../../src/commands/compare.js';
-import { checkGates } from '../../src/commands/gates.js';
+import { checkGates, parseGateOptions } from '../../src/commands/gates.js';
 import { UsageError } from '../../src/errors.js';
 import type { CompareReport } from '../../src/stats/report.js';
 
@@ -45,22 +45,23 @@ function reportWith(medianA: number, medianB: number, verdict: string, pValue = 
 
 describe('CI gates', () => {
   it('validates its values before anything runs', () => {
-    expect(() => checkGates({ maxDowntime: 'soon' })).toThrow(UsageError);
-    expect(() => checkGates({ failIfRegression: '-5' })).toThrow(UsageError);
-    expect(checkGates({ maxDowntime: '50', failIfRegression: '10' })).toBeUndefined();
+    expect(() => parseGateOptions({ maxDowntime: 'soon' })).toThrow(new UsageError('--max-downtime: "soon" is not a non-negative number'));
+    expect(() => parseGateOptions({ failIfRegression: '-5' })).toThrow(new UsageError('--fail-if-regression: "-5" is not a non-negative number'));
+    expect(parseGateOptions({ maxDowntime: '50', failIfRegression: '10' })).toEqual({ maxDowntimeMs: 50, regressionPct: 10 });
+    expect(parseGateOptions({})).toEqual({});
   });
 
   it('--max-downtime fails a median above the limit', () => {
-    expect(checkGates({ maxDowntime: '30' }, reportWith(35, 40, 'slower'))).toMatch(
+    expect(checkGates({ maxDowntimeMs: 30 }, reportWith(35, 40, 'slower'))).toMatch(
       /--max-downtime: with this patch median downtime 40ms is above the limit of 30ms/,
     );
-    expect(checkGates({ maxDowntime: '50' }, reportWith(35, 40, 'slower'))).toBeUndefined();
+    expect(checkGates({ maxDowntimeMs: 50 }, reportWith(35, 40, 'slower'))).toBeUndefined();
   });
 
   it('--fail-if-regression fails only a significant regression beyond the threshold', () => {
-    expect(checkGates({ failIfRegression: '10' }, reportWith(35, 40, 'slower'))).toMatch(/14\.3% worse than without this patch's 35ms \(limit 10%, p = 0\.010\)/);
-    expect(checkGates({ failIfRegression: '20' }, reportWith(35, 40, 'slower'))).toBeUndefined();
-    expect(checkGates({ failIfRegression: '10' }, reportWith(35, 40, 'no significant difference', 0.3))).toBeUndefined();
-    expect(checkGates({ failIfRegression: '10' }, reportWith(35, 4, 'faster'))).toBeUndefined();
+    expect(checkGates({ regressionPct: 10 }, reportWith(35, 40, 'slower'))).toMatch(/14\.3% worse than without this patch's 35ms \(limit 10%, p = 0\.010\)/);
+    expect(checkGates({ regressionPct: 20 }, reportWith(35, 40, 'slower'))).toBeUndefined();
+    expect(checkGates({ regressionPct: 10 }, reportWith(35, 40, 'no significant difference', 0.3))).toBeUndefined();
+    expect(checkGates({ regressionPct: 10 }, reportWith(35, 4, 'faster'))).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedSha256 } from '../../src/qemu/hash-cache.js';
+import { cachedProbeOutput, cachedSha256 } from '../../src/qemu/hash-cache.js';
 
 describe('cachedSha256', () => {
   let dir: string;
@@ -42,5 +42,49 @@ describe('cachedSha256', () => {
     await writeFile(file, 'x');
     await writeFile(path.join(dir, 'cache', 'migdown', 'qemu-sha256.json'), '[not json');
     expect(await cachedSha256(file, async () => 'a'.repeat(64))).toBe('a'.repeat(64));
+  });
+});
+
+describe('cachedProbeOutput', () => {
+  let dir: string;
+  const saved = process.env.XDG_CACHE_HOME;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'migdown-probe-cache-'));
+    process.env.XDG_CACHE_HOME = path.join(dir, 'cache');
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('asks once per version of the binary and per arguments, keeps the hash beside, and never remembers a failure', async () => {
+    const file = path.join(dir, 'qemu');
+    await writeFile(file, 'one');
+    const asked: string[] = [];
+    const probe = (args: string[], ok = true) =>
+      cachedProbeOutput(file, args, async () => {
+        asked.push(args.join(' '));
+        return { text: `${args.join(' ')} of ${readFileSync(file, 'utf8')}`, ok };
+      });
+    // Three probes at once, as a command starts them, and the hash: none is lost to the others.
+    const [v, t, l, sha] = await Promise.all([probe(['--version']), probe(['-trace', 'help']), probe(['-L', 'help']), cachedSha256(file, async () => 'a'.repeat(64))]);
+    expect([v.text, t.text, l.text, sha]).toEqual(['--version of one', '-trace help of one', '-L help of one', 'a'.repeat(64)]);
+    expect(await probe(['--version'])).toEqual({ text: '--version of one', ok: true });
+    expect(await probe(['-trace', 'help'])).toEqual({ text: '-trace help of one', ok: true });
+    expect(asked).toHaveLength(3);
+    expect(await cachedSha256(file, async () => 'b'.repeat(64))).toBe('a'.repeat(64));
+
+    await writeFile(file, 'two');
+    expect((await probe(['--version'])).text).toBe('--version of two');
+    expect(asked).toHaveLength(4);
+
+    const failing = path.join(dir, 'broken');
+    await writeFile(failing, 'x');
+    let runs = 0;
+    const fails = () => cachedProbeOutput(failing, ['--version'], async () => (runs++, { text: 'oops', ok: false }));
+    expect(await fails()).toEqual({ text: 'oops', ok: false });
+    await fails();
+    expect(runs).toBe(2);
   });
 });

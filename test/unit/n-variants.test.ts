@@ -10,12 +10,12 @@ import { variantSpecs, type RawVariantOptions } from '../../src/commands/variant
 import { UsageError } from '../../src/errors.js';
 import { CSV_COLUMNS } from '../../src/render/compare-csv.js';
 import { MAIL_WIDTH } from '../../src/render/text-table.js';
+import { analyze } from '../../src/stats/analysis.js';
 import { htmlReportPage } from '../../src/render/html-report.js';
 import { buildChartSpecs } from '../../src/render/charts.js';
 import { renderResults } from '../../src/render/results.js';
 import { holmAdjust } from '../../src/stats/holm.js';
 import { buildCompareReport, metricOf } from '../../src/stats/report.js';
-import { analyze } from '../../src/stats/analysis.js';
 
 const chalk = new Chalk({ level: 0 });
 const RUN = 'run-n';
@@ -171,11 +171,11 @@ describe('a report over four variants', () => {
     for (const c of ['#4c78a8', '#f58518', '#e45756', '#72b7b2']) expect(spec).toContain(c);
   });
   it('gates every variant against the first, Holm-adjusted, and says so', () => {
-    const why = checkGatesPerPoint({ failIfRegression: '10' }, analyze(h, ts));
+    const why = checkGatesPerPoint({ regressionPct: 10 }, analyze(h, ts));
     expect(why).toMatch(/--fail-if-regression: 11\.1 median downtime 61\.5ms is .*% worse than QEMU 7\.2 \(the distribution build\)'s 35ms/);
     expect(why).toMatch(/Holm-adjusted over 3 comparisons\)/);
-    expect(checkGatesPerPoint({ maxDowntime: '50' }, analyze(h, ts))).toMatch(/^--max-downtime: 11\.1 median/);
-    expect(checkGatesPerPoint({ maxDowntime: '30' }, analyze(h, ts))).toMatch(/and 1 more gate failure\)$/);
+    expect(checkGatesPerPoint({ maxDowntimeMs: 50 }, analyze(h, ts))).toMatch(/^--max-downtime: 11\.1 median/);
+    expect(checkGatesPerPoint({ maxDowntimeMs: 30 }, analyze(h, ts))).toMatch(/and 1 more gate failure\)$/);
   });
 });
 
@@ -183,7 +183,7 @@ describe('gates over sweep points', () => {
   it('adjust over points x variants and say so', () => {
     const h = header(['A', 'B'], { sweep: [{ ram: '1G' }, { ram: '2G' }] });
     const ts = [...trials({ A: [10, 11, 10, 12, 11], B: [20, 21, 22, 20, 23] }, { ram: '1G' }), ...trials({ A: [10, 11, 10, 12, 11], B: [10, 12, 11, 10, 11] }, { ram: '2G' })];
-    expect(checkGatesPerPoint({ failIfRegression: '10' }, analyze(h, ts))).toMatch(
+    expect(checkGatesPerPoint({ regressionPct: 10 }, analyze(h, ts))).toMatch(
       /^at ram=1G: --fail-if-regression: B .* \(limit 10%, p = 0\.016, Holm-adjusted over 2 comparisons: 2 points x 1 variant against the first\)$/,
     );
   });

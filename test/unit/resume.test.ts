@@ -4,11 +4,12 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { compareCommand } from '../../src/commands/compare.js';
+import { reproduceCommand } from '../../src/commands/reproduce.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import { continueCommandLine, recordedCommandLine, resumeDifferences } from '../../src/commands/resume.js';
 
 function parsed(args: string[]) {
-  const ctx = { chalk: new Chalk({ level: 0 }), chalkErr: new Chalk({ level: 0 }) } as unknown as CommandContext;
+  const ctx = { chalk: new Chalk({ level: 0 }), chalkErr: new Chalk({ level: 0 }), env: {} } as unknown as CommandContext;
   const cmd = compareCommand(ctx, () => undefined).action(() => undefined);
   cmd.parse(args, { from: 'user' });
   return { cmd, opts: cmd.opts() as Record<string, unknown> };
@@ -53,5 +54,12 @@ describe('compare --resume', () => {
   it('the continue line repeats what the user typed, not the defaults or --out', () => {
     const { cmd, opts } = parsed(['--ram', '256M', '--out', 'o.jsonl', '--a-param', 'downtime-limit=300', '--runs', '10']);
     expect(continueCommandLine(cmd, 'o.jsonl', opts)).toBe('migdown compare --resume o.jsonl --a-param=downtime-limit=300 --ram=256M');
+  });
+
+  it('after reproduce, the continue line is reproduce again, with its scenario and --source', () => {
+    const ctx = { chalk: new Chalk({ level: 0 }), chalkErr: new Chalk({ level: 0 }), env: {} } as unknown as CommandContext;
+    const cmd = reproduceCommand(ctx, () => undefined).action(() => undefined);
+    cmd.parse(['seed-2015', '--source', 'debian:10.0', '--runs', '3'], { from: 'user' });
+    expect(continueCommandLine(cmd, 'r.jsonl', cmd.opts())).toBe('migdown reproduce seed-2015 --resume r.jsonl --runs=3 --source=debian:10.0');
   });
 });

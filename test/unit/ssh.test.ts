@@ -1,6 +1,6 @@
-// src/remote/ssh.ts and the pure parts of src/remote/preflight.ts: host specs, the ssh
-// command line, shell quoting (checked by a real sh), migration addresses, the remote argv,
-// and the remote watchdog script itself, run locally in bash with a stand-in for QEMU.
+// src/remote/host-spec.ts, ssh.ts, wrapper.ts and the pure parts of preflight.ts: host specs,
+// the ssh command line, shell quoting (checked by a real sh), migration addresses, the remote
+// argv, and the remote watchdog script itself, run locally in bash with a stand-in for QEMU.
 
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,23 +8,9 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { evaluateFacts, factsScript, parseFacts } from '../../src/remote/preflight.js';
-import {
-  formatTarget,
-  lastLine,
-  listeningUri,
-  migrationEndpoints,
-  parseHostSpec,
-  parseSshG,
-  randomMigrationPort,
-  REMOTE_WRAPPER,
-  remoteCommandLine,
-  remoteQemuArgv,
-  remoteWrapperCommand,
-  shQuote,
-  sshCommand,
-  sshOptionArgs,
-  withoutSshNoise,
-} from '../../src/remote/ssh.js';
+import { formatTarget, listeningUri, migrationEndpoints, parseHostSpec, randomMigrationPort } from '../../src/remote/host-spec.js';
+import { lastLine, parseSshG, remoteCommandLine, shQuote, sshCommand, sshOptionArgs, withoutSshNoise } from '../../src/remote/ssh.js';
+import { REMOTE_WRAPPER, remoteQemuArgv, remoteWrapperCommand } from '../../src/remote/wrapper.js';
 
 describe('parseHostSpec', () => {
   it.each([
