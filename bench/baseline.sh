@@ -2,7 +2,7 @@
 # One migdown trial done by hand, with bash and socat: the baseline for migdown's
 # "wall time per trial" (see docs/benchmarks.md, "Wall time per trial and memory (issue 2)").
 #
-# Same steps and the same QEMU argv as src/bench/trial.ts:
+# Same steps and the same QEMU argv as src/trial/trial.ts:
 #   destination: qemu-system-x86_64 -nodefaults -no-user-config -display none -accel kvm
 #                -m 1024M -smp 4 -monitor unix:DIR/dst.monitor,server=on,wait=off
 #                -incoming tcp:127.0.0.1:PORT

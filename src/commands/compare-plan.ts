@@ -4,9 +4,9 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { readResults } from '../bench/results-file.js';
-import type { ResultsContent } from '../bench/results-read.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import { readResults } from '../trial/results-file.js';
+import type { ResultsContent } from '../trial/results-read.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
 import type { FirmwareRequest } from '../qemu/firmware.js';
 import type { Format } from '../render/results.js';
 import { mulberry32 } from '../stats/compare.js';

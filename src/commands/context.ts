@@ -13,9 +13,6 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
 }
 
-/** A command's result: the exit code the boundary should use. */
-export type CommandResult = number;
-
 // Environment defaults, read from the context's env when a command is built or run (never at
 // module load), so a test or an embedder can give each command its own environment.
 

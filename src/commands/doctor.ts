@@ -12,8 +12,8 @@ import type { QemuFacts } from '../qemu/facts.js';
 import { deathSignalSupport } from '../qemu/process.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { formatBytes } from '../util/units.js';
-import { readHostNoise, sampleNoise } from '../bench/host-noise-read.js';
-import { trialNoise } from '../bench/host-noise.js';
+import { readHostNoise, sampleNoise } from '../trial/host-noise-read.js';
+import { trialNoise } from '../trial/host-noise.js';
 import { hostNoiseFigures, noiseReasons, noiseWarning, noiseNumber } from '../stats/noise.js';
 import { defaultQemu, kvmDevice, type CommandContext } from './context.js';
 

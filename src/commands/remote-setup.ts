@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import type { RemoteDestination } from '../bench/trial-config.js';
+import type { RemoteDestination } from '../trial/trial-config.js';
 import type { HostFacts, QemuFacts } from '../qemu/facts.js';
 import { GUEST_PAYLOAD } from '../guest/builtin.js';
 import { assertRemoteReady } from '../remote/preflight.js';

@@ -2,7 +2,7 @@
 // write in this session.
 
 import { UsageError } from '../errors.js';
-import type { ResultsContent } from '../bench/results-file.js';
+import type { ResultsContent } from '../trial/results-file.js';
 
 /**
  * Options that shape the workload and have a default today. A file that does not record one

@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import type { Analysis } from '../stats/analysis.js';
 import { UsageError } from '../errors.js';
 import { assertWritableDir, assertWritableFile, makeDirs, OutputPathError } from '../util/output-path.js';

@@ -2,7 +2,7 @@
 // per variant (with the change of each phase) for a compare. Plain lines, so the same text
 // serves the terminal, the mail (ASCII, 72 columns) and markdown.
 
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
 import { NO_TRACEPOINTS_NOTE, type DowntimeBreakdown } from '../trace/breakdown.js';
 import type { Analysis } from '../stats/analysis.js';
 import { formatNumber, formatSignedMs, markdownRow } from './format.js';

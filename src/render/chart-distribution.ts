@@ -2,8 +2,8 @@
 // anatomy (a stacked bar of the phases' medians per variant), as Vega-Lite specs.
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { pointKey } from '../bench/sweep.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
+import { pointKey } from '../trial/sweep.js';
 import type { Analysis } from '../stats/analysis.js';
 import { METRIC_DEFS } from '../stats/report.js';
 import { CONFIG, PALETTE, PLOTTED, SCHEMA, colorScale, finite, jitter, measured, plannedOrder, pointOf, type ChartSpec, type VariantTitle } from './chart-look.js';

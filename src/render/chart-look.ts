@@ -2,8 +2,8 @@
 // deterministic jitter, and which trials are plotted.
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { pointKey } from '../bench/sweep.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
+import { pointKey } from '../trial/sweep.js';
 import type { MetricKey } from '../stats/report.js';
 import { displayLabels } from './format.js';
 

@@ -2,8 +2,8 @@
 // point), and the progress of each migration from its `info migrate` samples, as Vega-Lite specs.
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { pointKey } from '../bench/sweep.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
+import { pointKey } from '../trial/sweep.js';
 import type { Analysis } from '../stats/analysis.js';
 import { METRIC_DEFS, metricOf } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';

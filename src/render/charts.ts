@@ -7,7 +7,7 @@
 
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import type { Analysis } from '../stats/analysis.js';
 import { variantTitles, type ChartSpec } from './chart-look.js';
 import { breakdownSpec, distributionSpec } from './chart-distribution.js';

@@ -3,9 +3,9 @@
 // is flagged. One section for every text format (table, mail, markdown), rows for csv, and a
 // table for the HTML report; json carries each trial's `clocks` and the summary.
 
-import { FLAG_PERIODS, HONEST_SLACK_MS, type ClockAgreement, type ClockAgreementSummary } from '../bench/clock-agreement.js';
+import { FLAG_PERIODS, HONEST_SLACK_MS, type ClockAgreement, type ClockAgreementSummary } from '../trial/clock-agreement.js';
 import type { Analysis } from '../stats/analysis.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
 import { formatNumber, formatSignedMs, markdownRow } from './format.js';
 import { boxTable, MAIL_WIDTH, renderTable, toAscii, wrap } from './text-table.js';
 

@@ -6,7 +6,7 @@
 // that came from the results file (labels, reasons, paths, config) is HTML-escaped.
 
 import { clocksHtml } from './clocks.js';
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import type { Analysis } from '../stats/analysis.js';
 import type { CompareReport } from '../stats/report.js';
 import { formatBytes } from '../util/units.js';

@@ -2,7 +2,7 @@
 // tables), published figures beside the measured medians, and the notes under them. Every
 // piece of text that came from the results file is HTML-escaped here.
 
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import type { Comparison } from '../stats/compare.js';
 import type { CompareReport } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';

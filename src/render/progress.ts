@@ -20,8 +20,8 @@ let createLogUpdate: typeof CreateLogUpdate | undefined;
 export async function loadLiveDisplay(): Promise<void> {
   createLogUpdate ??= (await import('log-update')).createLogUpdate;
 }
-import type { PlannedTrial, SeriesHooks } from '../bench/series.js';
-import type { ProgressSample, TrialRecord } from '../bench/types.js';
+import type { PlannedTrial, SeriesHooks } from '../trial/series.js';
+import type { ProgressSample, TrialRecord } from '../trial/types.js';
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import { formatBytes } from '../util/units.js';
 import { trialLine } from './run-table.js';

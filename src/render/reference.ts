@@ -1,7 +1,7 @@
 // Published figures beside measured ones, so a reader sees at a glance whether the
 // reproduction agrees: "published (Liang Li, qemu-devel, 2015-11-02): 35ms -> 4ms".
 
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import { metricOf, type CompareReport, type MetricKey } from '../stats/report.js';
 import { hasValues } from '../stats/summary.js';
 import { formatMs } from './format.js';

@@ -2,7 +2,7 @@
 // `compare` and `report`: so `report FILE` prints exactly what the live command printed.
 
 import type { ChalkInstance } from 'chalk';
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import type { Analysis } from '../stats/analysis.js';
 import type { CompareReport } from '../stats/report.js';
 import { csvRow, renderCsv, snakeCase } from './compare-csv.js';

@@ -1,7 +1,7 @@
 // The table `migdown run` prints: one row per trial, then the downtime summary.
 
 import type { ChalkInstance } from 'chalk';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
 import { formatBytes } from '../util/units.js';
 import { firmwareLabel } from '../util/firmware-label.js';
 import { sparkline } from './sparkline.js';

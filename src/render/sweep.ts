@@ -3,7 +3,7 @@
 // and the change at each point.
 
 import type { ChalkInstance } from 'chalk';
-import type { RunHeader } from '../bench/types.js';
+import type { RunHeader } from '../trial/types.js';
 import type { PointAnalysis } from '../stats/analysis.js';
 import { metricOf, type MetricKey } from '../stats/report.js';
 import { hasValues, type Summary } from '../stats/summary.js';

@@ -80,19 +80,18 @@ export function scenarioOptionValues(s: Scenario, command: 'run' | 'compare', fi
       set('variantParam', variants.flatMap((x) => paramList(x.parameters).map((p) => `${x.label}=${p}`)));
     }
     const [a, b] = variants.length > 2 ? [] : variants;
-    if (a) {
-      set('labelA', a.label);
-      if (a.qemu) set('qemuA', expandEnv(a.qemu, env, file));
-      if (a.build) set('qemuA', scenarioBuildSpec(a.build, file));
-      set('aArg', a.args);
-      set('aParam', paramList(a.parameters));
-    }
-    if (b) {
-      set('labelB', b.label);
-      if (b.qemu) set('qemuB', expandEnv(b.qemu, env, file));
-      if (b.build) set('qemuB', scenarioBuildSpec(b.build, file));
-      set('bArg', b.args);
-      set('bParam', paramList(b.parameters));
+    // The same five options for A and for B, named by the side.
+    const sides = [
+      [a, { label: 'labelA', qemu: 'qemuA', args: 'aArg', params: 'aParam' }],
+      [b, { label: 'labelB', qemu: 'qemuB', args: 'bArg', params: 'bParam' }],
+    ] as const;
+    for (const [v, key] of sides) {
+      if (!v) continue;
+      set(key.label, v.label);
+      if (v.qemu) set(key.qemu, expandEnv(v.qemu, env, file));
+      if (v.build) set(key.qemu, scenarioBuildSpec(v.build, file));
+      set(key.args, v.args);
+      set(key.params, paramList(v.parameters));
     }
   }
   // Sweeps become lists, the same syntax as --ram 1G,2G on the command line.

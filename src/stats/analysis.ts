@@ -3,9 +3,9 @@
 // table, the mail, markdown, csv and json, the HTML page, the charts and the gates read the same
 // numbers and none of them computes its own. Plain data: JSON round-trips it.
 
-import { pointKey } from '../bench/sweep.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
-import { summarizeClockAgreement, type ClockAgreementSummary } from '../bench/clock-agreement.js';
+import { pointKey } from '../trial/sweep.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
+import { summarizeClockAgreement, type ClockAgreementSummary } from '../trial/clock-agreement.js';
 import { compareBreakdowns, summarizeBreakdowns, type BreakdownComparison, type BreakdownSummary } from './breakdown.js';
 import { assessNoise, type NoiseAssessment } from './noise.js';
 import { buildCompareReport, type CompareReport } from './report.js';

@@ -1,5 +1,5 @@
 // Was the host quiet enough for the figures to mean what they say? From the noise facts the
-// results file records (bench/host-noise.ts) and the guest's quiet-time heartbeat gaps, one
+// results file records (trial/host-noise.ts) and the guest's quiet-time heartbeat gaps, one
 // warning line with the figures when something crossed a threshold, and the noise floor.
 //
 // The thresholds, and why:
@@ -20,8 +20,8 @@
 // SMT is recorded but not judged: a busy sibling thread shows up in the load and others' CPU.
 
 import { median } from 'simple-statistics';
-import type { HostNoise } from '../bench/host-noise.js';
-import type { RunHeader, TrialRecord } from '../bench/types.js';
+import type { HostNoise } from '../trial/host-noise.js';
+import type { RunHeader, TrialRecord } from '../trial/types.js';
 
 export const NOISE_LIMITS = {
   loadPerCpu: 0.5,

@@ -3,7 +3,7 @@
 // cannot disagree, and the report is JSON-safe so it can be stored or re-rendered later.
 
 import { median } from 'simple-statistics';
-import type { RunConfig, RunHeader, TrialRecord, TrialStatus } from '../bench/types.js';
+import type { RunConfig, RunHeader, TrialRecord, TrialStatus } from '../trial/types.js';
 import type { Accel } from '../qemu/facts.js';
 import type { KvmHostFacts } from '../qemu/host-facts.js';
 import { adjustComparisons, compareSamples, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, type Comparison } from './compare.js';

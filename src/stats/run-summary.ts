@@ -2,7 +2,7 @@
 // QEMU's downtime, the guest-observed one and the total time.
 
 import { max, median, min } from 'simple-statistics';
-import type { TrialRecord } from '../bench/types.js';
+import type { TrialRecord } from '../trial/types.js';
 
 export interface RunSummary {
   n: number;

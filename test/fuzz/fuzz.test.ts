@@ -7,7 +7,7 @@ import { parseInfoMigrate, parseInfoStatus } from '../../src/qemu/info-migrate.j
 import { classifyReply, extractReply } from '../../src/qemu/hmp-framing.js';
 import { parseTraceLog } from '../../src/trace/trace-log.js';
 import { SerialParser } from '../../src/guest/heartbeat.js';
-import { parseResults } from '../../src/bench/results-read.js';
+import { parseResults } from '../../src/trial/results-read.js';
 import { parseDowntime, parseRamSize } from '../../src/util/units.js';
 import { fuzz, growthRatio, TARGETS } from './harness.js';
 

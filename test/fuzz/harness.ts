@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseResults } from '../../src/bench/results-read.js';
+import { parseResults } from '../../src/trial/results-read.js';
 import { UsageError } from '../../src/errors.js';
 import { SerialParser, parseBanner, parseStatsLine } from '../../src/guest/heartbeat.js';
 import { chooseDialect, helpCommands, parseQemuVersion } from '../../src/qemu/dialect.js';

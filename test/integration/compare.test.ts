@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, migdown, newTag, qemuPids, readJsonl, ROOT, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
+import { CLI, migdown, readJsonl, ROOT, tagArgs, tmpDir, useQemuTags, waitFor } from './helpers.js';
 
 const tag = useQemuTags();
 

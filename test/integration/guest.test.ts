@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migdown, newTag, qemuPids, tagArgs, tmpDir, useQemuTags } from './helpers.js';
+import { migdown, tagArgs, tmpDir, useQemuTags } from './helpers.js';
 
 const tag = useQemuTags();
 

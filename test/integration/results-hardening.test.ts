@@ -5,7 +5,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResults } from '../../src/bench/results-read.js';
+import { parseResults } from '../../src/trial/results-read.js';
 import { migdown, newTag, qemuPids, tagArgs, tmpDir } from './helpers.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'results');

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migdown, newTag, qemuPids, tagArgs, tmpDir, useQemuTags } from './helpers.js';
+import { migdown, qemuPids, tagArgs, tmpDir, useQemuTags } from './helpers.js';
 
 const tag = useQemuTags();
 const out = () => ['--out', path.join(tmpDir(), 'r.jsonl')];

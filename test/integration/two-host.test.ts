@@ -12,7 +12,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { qemuArgv, type TrialConfig } from '../../src/bench/trial-config.js';
+import { qemuArgv, type TrialConfig } from '../../src/trial/trial-config.js';
 import { chooseDialect } from '../../src/qemu/dialect.js';
 import { HmpClient } from '../../src/qemu/hmp-client.js';
 import { parseInfoMigrate, parseInfoStatus } from '../../src/qemu/info-migrate.js';

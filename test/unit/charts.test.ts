@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseResults } from '../../src/bench/results-read.js';
-import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
+import { parseResults } from '../../src/trial/results-read.js';
+import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 import { buildChartSpecs, jitter, namespaceSvgIds, renderChartsSvg, renderSpecSvg } from '../../src/render/charts.js';
 import { analyze } from '../../src/stats/analysis.js';
 

@@ -4,8 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clockAgreement } from '../../src/bench/clock-agreement.js';
-import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
+import { clockAgreement } from '../../src/trial/clock-agreement.js';
+import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 import { htmlReportPage } from '../../src/render/html-report.js';
 import { renderResults } from '../../src/render/results.js';
 import { makeChalk } from '../../src/render/style.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockAgreement, summarizeClockAgreement } from '../../src/bench/clock-agreement.js';
+import { clockAgreement, summarizeClockAgreement } from '../../src/trial/clock-agreement.js';
 import { beatContinuity, parseBanner, parseSerial, seqDistance } from '../../src/guest/heartbeat.js';
 import type { DowntimeBreakdown } from '../../src/trace/breakdown.js';
 

@@ -2,7 +2,7 @@
 // archives and mail clients tolerate: printable ASCII, <= 72 columns, no tabs, no trailing space.
 
 import { describe, expect, it } from 'vitest';
-import type { RunHeader, TrialRecord, TrialStatus } from '../../src/bench/types.js';
+import type { RunHeader, TrialRecord, TrialStatus } from '../../src/trial/types.js';
 import { CSV_COLUMNS, renderCsv } from '../../src/render/compare-csv.js';
 import { renderMail } from '../../src/render/compare-mail.js';
 import { MAIL_WIDTH } from '../../src/render/text-table.js';

@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { governorsOf, otherQemuProcesses, parseLoadAvg, parseOwnTicks, parseProcStat, trialNoise, type ProcEntry } from '../../src/bench/host-noise.js';
+import { governorsOf, otherQemuProcesses, parseLoadAvg, parseOwnTicks, parseProcStat, trialNoise, type ProcEntry } from '../../src/trial/host-noise.js';
 import { assessNoise, noiseReasons } from '../../src/stats/noise.js';
-import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
+import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/host/${name}`, import.meta.url), 'utf8');
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
+import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 import { planOrder } from '../../src/commands/compare.js';
 import { checkGatesPerPoint } from '../../src/commands/gates.js';
 import { variantSpecs, type RawVariantOptions } from '../../src/commands/variants.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PlannedTrial } from '../../src/bench/series.js';
-import type { ProgressSample, TrialRecord } from '../../src/bench/types.js';
+import type { PlannedTrial } from '../../src/trial/series.js';
+import type { ProgressSample, TrialRecord } from '../../src/trial/types.js';
 import type { MigrationInfo } from '../../src/qemu/info-migrate.js';
 import { createProgress, formatDuration, loadLiveDisplay, progressEnabled, ramFraction, type ProgressOptions } from '../../src/render/progress.js';
 import { trialLine } from '../../src/render/run-table.js';

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { parseResults } from '../../src/bench/results-read.js';
-import { combineRuns, relabel, type StoredRun } from '../../src/bench/combine.js';
+import { parseResults } from '../../src/trial/results-read.js';
+import { combineRuns, relabel, type StoredRun } from '../../src/trial/combine.js';
 import { CSV_COLUMNS, snakeCase } from '../../src/render/compare-csv.js';
 import { renderTable } from '../../src/render/text-table.js';
 import { renderResults } from '../../src/render/results.js';

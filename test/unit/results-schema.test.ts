@@ -5,9 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RESULTS_SCHEMA_VERSION } from '../../src/bench/results-file.js';
-import { ReadableResultLineSchema, ResultLineSchema } from '../../src/bench/record-schema.js';
-import { RESULTS_SCHEMA_FILE, resultsJsonSchema } from '../../src/bench/write-results-schema.js';
+import { RESULTS_SCHEMA_VERSION } from '../../src/trial/results-file.js';
+import { ReadableResultLineSchema, ResultLineSchema } from '../../src/trial/record-schema.js';
+import { RESULTS_SCHEMA_FILE, resultsJsonSchema } from '../../src/trial/write-results-schema.js';
 import { resultsSchemaErrors } from '../results-validator.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/results', import.meta.url));

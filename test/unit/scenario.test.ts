@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { expandSweep } from '../../src/bench/sweep.js';
+import { expandSweep } from '../../src/trial/sweep.js';
 import { addVmOptions } from '../../src/commands/vm-options.js';
 import { equivalentCommand } from '../../src/commands/scenarios.js';
 import { applyScenario, scenarioOptionValues } from '../../src/scenario/apply.js';

@@ -3,11 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { expandSweep } from '../../src/bench/sweep.js';
+import { expandSweep } from '../../src/trial/sweep.js';
 import { escapeListValue, splitList } from '../../src/util/list.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { scenarioOptionValues } from '../../src/scenario/apply.js';
-import type { RunHeader, TrialRecord } from '../../src/bench/types.js';
+import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 import { renderResults } from '../../src/render/results.js';
 import { MAIL_WIDTH } from '../../src/render/text-table.js';
 import { analyze } from '../../src/stats/analysis.js';

@@ -75,7 +75,7 @@ export interface TrialRecord {
 /**
  * What a run asked for: the resolved options as the header records them. Every field is
  * optional because a results file read back may come from an older migdown (or be edited);
- * the writer (commands/prepare.ts) fills them all. A swept setting holds its list ("1G,2G").
+ * the writer (commands/experiment.ts) fills them all. A swept setting holds its list ("1G,2G").
  */
 export interface RunConfig {
   ram?: string;

@@ -1,7 +1,7 @@
 // The results file's records as zod schemas: the one definition that both validates records
 // read back and generates schemas/results.schema.json (npm run schema) for CI and other tools.
-// The TypeScript interfaces stay where the layers that produce them are (bench/types.ts,
-// qemu/info-migrate.ts, trace/breakdown-types.ts, bench/host-noise.ts); the checks at the end make
+// The TypeScript interfaces stay where the layers that produce them are (trial/types.ts, qemu/facts.ts, guest/types.ts,
+// qemu/info-migrate.ts, trace/breakdown-types.ts, trial/host-noise.ts); the checks at the end make
 // tsc fail when a schema and its interface name different fields or incompatible types.
 //
 // Objects are loose (unknown fields pass): a newer migdown may add fields without breaking
