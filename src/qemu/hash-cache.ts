@@ -38,9 +38,19 @@ async function readEntries(file: string): Promise<Entries> {
   }
 }
 
+/**
+ * The cache as this process first read it: a command asks it four times at start-up (the hash
+ * and three probes, at once), and one read serves them all. Writes below read the file afresh.
+ */
+let loaded: { where: string; entries: Promise<Entries> } | undefined;
+function knownEntries(where: string): Promise<Entries> {
+  if (loaded?.where !== where) loaded = { where, entries: readEntries(where) };
+  return loaded.entries;
+}
+
 /** The entry of this very file (same identity), or undefined. */
 async function lookup(file: string): Promise<{ id: string; hit?: Entry }> {
-  const [id, entries] = await Promise.all([identity(file), readEntries(cacheFile())]);
+  const [id, entries] = await Promise.all([identity(file), knownEntries(cacheFile())]);
   const hit = entries[file];
   return { id, ...(hit && typeof hit === 'object' && hit.id === id && { hit }) };
 }
@@ -63,8 +73,10 @@ async function write(file: string, id: string, update: (entry: Entry) => Entry):
     const old = entries[file];
     const entry = update(old && typeof old === 'object' && old.id === id ? old : { id });
     const tmp = `${where}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ ...entries, [file]: entry })}\n`, { mode: 0o600 });
+    const updated = { ...entries, [file]: entry };
+    await writeFile(tmp, `${JSON.stringify(updated)}\n`, { mode: 0o600 });
     await rename(tmp, where);
+    loaded = { where, entries: Promise.resolve(updated) };
   } catch {
     // a read-only home: ask again next time
   }
