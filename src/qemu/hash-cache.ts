@@ -4,58 +4,73 @@
 // 70-85 ms; all of it is fixed by the binary. The file's identity (device, inode, size,
 // modification and change times, in ns) says when it must be asked again: any write, copy over
 // or rename onto the path changes at least one of them, and ctime cannot be set back.
-// The cache is the user's own (XDG cache directory, mode 0600); an unreadable or foreign one is
-// ignored and rewritten. Only a probe that succeeded is remembered.
+// The cache is the user's own (XDG cache directory, mode 0600); an unreadable or foreign entry
+// is ignored and rewritten. Only a probe that succeeded is remembered.
 
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-function cacheFile(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * One small file per binary, named by a hash of its path: a command reads only its own QEMU's
+ * entry. (One file for all of them grew to 2 MB with the binaries tests copy around, and
+ * reading and parsing it was the slowest step of a command's start.)
+ */
+function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-  return path.join(base, 'migdown', 'qemu-sha256.json');
+  return path.join(base, 'migdown', 'probes');
 }
 
+function entryFile(file: string): string {
+  return path.join(cacheDir(), `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`);
+}
+
+/** The binaries remembered at most; on a new entry, the least recently written beyond it go. */
+const MAX_ENTRIES = 64;
+
 interface Entry {
+  /** the binary's path, so that a file named by the same hash prefix is not taken for it */
+  path: string;
   id: string;
   sha256?: string;
   /** probe output by probe (its arguments, joined) */
   outputs?: Record<string, string>;
 }
-type Entries = Record<string, Entry>;
 
 async function identity(file: string): Promise<string> {
   const s = await stat(file, { bigint: true });
   return [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(':');
 }
 
-async function readEntries(file: string): Promise<Entries> {
+async function readEntry(file: string): Promise<Entry | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Entries) : {};
+    const parsed = JSON.parse(await readFile(entryFile(file), 'utf8')) as Partial<Entry> | null;
+    return parsed && typeof parsed === 'object' && parsed.path === file && typeof parsed.id === 'string' ? (parsed as Entry) : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
 /**
- * The cache as this process first read it: a command asks it four times at start-up (the hash
- * and three probes, at once), and one read serves them all. Writes below read the file afresh.
+ * Each binary's entry as this process first read it: a command asks four times at start-up
+ * (the hash and three probes, at once), and one read serves them all.
  */
-let loaded: { where: string; entries: Promise<Entries> } | undefined;
-function knownEntries(where: string): Promise<Entries> {
-  if (loaded?.where !== where) loaded = { where, entries: readEntries(where) };
-  return loaded.entries;
+const loaded = new Map<string, Promise<Entry | undefined>>();
+function knownEntry(file: string): Promise<Entry | undefined> {
+  const where = entryFile(file);
+  let entry = loaded.get(where);
+  if (!entry) loaded.set(where, (entry = readEntry(file)));
+  return entry;
 }
 
 /** The entry of this very file (same identity), or undefined. */
 async function lookup(file: string): Promise<{ id: string; hit?: Entry }> {
-  const [id, entries] = await Promise.all([identity(file), knownEntries(cacheFile())]);
-  const hit = entries[file];
-  return { id, ...(hit && typeof hit === 'object' && hit.id === id && { hit }) };
+  const [id, entry] = await Promise.all([identity(file), knownEntry(file)]);
+  return { id, ...(entry?.id === id && { hit: entry }) };
 }
 
-/** This process's writes, one after another: the probes run at once and each rewrites the file. */
+/** This process's writes, one after another: the probes run at once and each rewrites the entry. */
 let writes: Promise<void> = Promise.resolve();
 
 /** Merge `update` into the file's entry, if the file is still the one that was asked (`id`). */
@@ -66,20 +81,30 @@ function remember(file: string, id: string, update: (entry: Entry) => Entry): Pr
 
 async function write(file: string, id: string, update: (entry: Entry) => Entry): Promise<void> {
   if ((await identity(file).catch(() => '')) !== id) return;
-  const where = cacheFile();
+  const where = entryFile(file);
   try {
     await mkdir(path.dirname(where), { recursive: true, mode: 0o700 });
-    const entries = await readEntries(where);
-    const old = entries[file];
-    const entry = update(old && typeof old === 'object' && old.id === id ? old : { id });
+    const old = await readEntry(file);
+    const isNew = !old;
+    const entry = update(old?.id === id ? old : { path: file, id });
     const tmp = `${where}.${process.pid}.tmp`;
-    const updated = { ...entries, [file]: entry };
-    await writeFile(tmp, `${JSON.stringify(updated)}\n`, { mode: 0o600 });
+    await writeFile(tmp, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
     await rename(tmp, where);
-    loaded = { where, entries: Promise.resolve(updated) };
+    loaded.set(where, Promise.resolve(entry));
+    if (isNew) await prune(path.dirname(where));
   } catch {
     // a read-only home: ask again next time
   }
+}
+
+/** Keep the newest MAX_ENTRIES entries; drop the one-file cache of migdown before 0.2. */
+async function prune(dir: string): Promise<void> {
+  await unlink(path.join(path.dirname(dir), 'qemu-sha256.json')).catch(() => undefined);
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  if (names.length <= MAX_ENTRIES) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.t - a.t);
+  await Promise.all(dated.slice(MAX_ENTRIES).map(({ n }) => unlink(path.join(dir, n)).catch(() => undefined)));
 }
 
 /** `hash(file)`, unless the cache has it for this very file. Never fails for the cache's sake. */

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,11 +37,33 @@ describe('cachedSha256', () => {
     expect(calls).toBe(2);
   });
 
-  it('ignores a cache file that is not its own', async () => {
+  const entryOf = (file: string) => path.join(dir, 'cache', 'migdown', 'probes', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`);
+
+  it('ignores an entry that is not JSON, or is another binary\'s', async () => {
     const file = path.join(dir, 'other');
     await writeFile(file, 'x');
-    await writeFile(path.join(dir, 'cache', 'migdown', 'qemu-sha256.json'), '[not json');
+    await mkdir(path.dirname(entryOf(file)), { recursive: true });
+    await writeFile(entryOf(file), '[not json');
     expect(await cachedSha256(file, async () => 'a'.repeat(64))).toBe('a'.repeat(64));
+    const third = path.join(dir, 'third');
+    await writeFile(third, 'y');
+    const { id } = JSON.parse(readFileSync(entryOf(file), 'utf8')) as { id: string };
+    await writeFile(entryOf(third), JSON.stringify({ path: file, id, sha256: 'c'.repeat(64) }));
+    expect(await cachedSha256(third, async () => 'b'.repeat(64))).toBe('b'.repeat(64));
+  });
+
+  it('keeps one small file per binary, at most 64 of them, and removes the old one-file cache', async () => {
+    await writeFile(path.join(dir, 'cache', 'migdown', 'qemu-sha256.json'), '{}');
+    for (let i = 0; i < 70; i++) {
+      const file = path.join(dir, `bin${i}`);
+      await writeFile(file, String(i));
+      await cachedSha256(file, async () => 'd'.repeat(64));
+    }
+    const names = await readdir(path.join(dir, 'cache', 'migdown', 'probes'));
+    expect(names.filter((n) => n.endsWith('.json')).length).toBe(64);
+    expect(names.some((n) => n.endsWith('.tmp'))).toBe(false);
+    expect(existsSync(path.join(dir, 'cache', 'migdown', 'qemu-sha256.json'))).toBe(false);
+    expect(existsSync(entryOf(path.join(dir, 'bin69')))).toBe(true);
   });
 });
 
