@@ -6,6 +6,7 @@ import type { QemuFacts } from '../qemu/facts.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { findQboot } from '../qemu/firmware.js';
 import { probeQemu, which } from '../qemu/probe.js';
+import { prepareDeathSignal } from '../qemu/process.js';
 
 /**
  * probeQemu, with the tracepoint and firmware probes started alongside; their results are
@@ -13,6 +14,7 @@ import { probeQemu, which } from '../qemu/probe.js';
  */
 export async function probeQemuAhead(binary: string, option: string, extraArgs: readonly string[]): Promise<QemuFacts> {
   const facts = probeQemu(binary, option);
+  void prepareDeathSignal();
   // Its rejection (a missing binary: exit 2) is the caller's, once awaited below; not unhandled meanwhile.
   facts.catch(() => undefined);
   const resolved = await which(binary);

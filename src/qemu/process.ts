@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { HmpClient } from './hmp-client.js';
+import { cachedProbeOutput } from './hash-cache.js';
 import { exitedWithin, keepTail, registerLive, terminate } from './live-processes.js';
 
 export interface QemuProcess {
@@ -49,15 +50,25 @@ export interface DeathSignalSupport {
 
 let deathSignal: DeathSignalSupport | undefined;
 
+/** The first setpriv on PATH, then in the usual places. */
+function findSetpriv(): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/bin'];
+  return dirs.map((d) => path.join(d, 'setpriv')).find((p) => existsSync(p));
+}
+
+function judgeSetpriv(found: string, help: string): DeathSignalSupport {
+  return helpListsPdeathsig(help) ? { setpriv: found } : { reason: `${found} has no --pdeathsig (util-linux before 2.33)` };
+}
+
 /**
  * Where setpriv with --pdeathsig is, found once per process: the first setpriv on PATH (then
  * the usual places), asked for its --help. A setpriv without the option (util-linux < 2.33)
- * would make every QEMU fail to start, so it is not used.
+ * would make every QEMU fail to start, so it is not used. Synchronous, since spawnQemu is;
+ * commands ask prepareDeathSignal() first, and this then answers from memory.
  */
 export function deathSignalSupport(): DeathSignalSupport {
   if (deathSignal) return deathSignal;
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/bin'];
-  const found = dirs.map((d) => path.join(d, 'setpriv')).find((p) => existsSync(p));
+  const found = findSetpriv();
   if (!found) return (deathSignal = { reason: 'setpriv is not installed (util-linux)' });
   let help = '';
   try {
@@ -65,8 +76,23 @@ export function deathSignalSupport(): DeathSignalSupport {
   } catch (err) {
     help = String((err as { stdout?: string }).stdout ?? '');
   }
-  deathSignal = helpListsPdeathsig(help) ? { setpriv: found } : { reason: `${found} has no --pdeathsig (util-linux before 2.33)` };
-  return deathSignal;
+  return (deathSignal = judgeSetpriv(found, help));
+}
+
+/**
+ * deathSignalSupport() asked ahead, while other start-up work runs: the synchronous `setpriv
+ * --help` blocked a command for 5-10 ms before its first QEMU. Its answer is remembered beside
+ * setpriv's file identity, like a QEMU probe's.
+ */
+export async function prepareDeathSignal(): Promise<void> {
+  if (deathSignal) return;
+  const found = findSetpriv();
+  if (!found) return;
+  const { text } = await cachedProbeOutput(found, ['--help'], async () => {
+    const r = await execa(found, ['--help'], { reject: false, stdin: 'ignore', timeout: 5000 });
+    return { text: String(r.stdout), ok: r.exitCode === 0 };
+  }).catch(() => ({ text: '' }));
+  deathSignal ??= judgeSetpriv(found, text);
 }
 
 export function describeExit(code: number | null | undefined, signal: string | null | undefined): string {
