@@ -13,14 +13,14 @@ import type { QemuFacts } from '../qemu/facts.js';
 import type { Firmware } from '../qemu/firmware.js';
 import { probeTracepoints } from '../qemu/features.js';
 import { DEFAULT_LABELS } from '../render/format.js';
-import { FORMATS } from '../render/results.js';
+import { FORMATS } from '../render/formats.js';
 import { terminalSafe } from '../render/sanitize.js';
 import { defaultQemu, type CommandContext } from './context.js';
 import { addGateOptions, bisectExit } from './gates.js';
-import { BUILD_SPEC_HELP, resolveQemuSource } from './build.js';
+import { BUILD_SPEC_HELP, resolveQemuSource } from './qemu-source.js';
 import { gatherExperimentInputs, givenOnCli } from './experiment-plan.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
-import { checkMigrationSettings, experimentHeader, finishExperiment, startProgress, unmetRequirements } from './experiment.js';
+import { checkMigrationSettings, experimentHeader, loadFinish, prefetchFinish, readHostState, startProgress, unmetRequirements, type HostState } from './experiment.js';
 import { trialConfigFor } from './run.js';
 import { setupRemote, type RemoteSetup } from './remote-setup.js';
 import { pointKey } from '../trial/sweep.js';
@@ -143,7 +143,14 @@ function plannedTrials(plan: ComparePlan, variants: Variant[], settings: { trace
   });
 }
 
-async function compareHeader(plan: ComparePlan, variants: Variant[], trace: boolean, firmware: Firmware, remoteSetup: RemoteSetup | undefined): Promise<RunHeader> {
+async function compareHeader(
+  plan: ComparePlan,
+  variants: Variant[],
+  trace: boolean,
+  firmware: Firmware,
+  remoteSetup: RemoteSetup | undefined,
+  hostState: Promise<HostState>,
+): Promise<RunHeader> {
   if (plan.resume) return plan.resume.header;
   return experimentHeader(
     'compare',
@@ -153,6 +160,7 @@ async function compareHeader(plan: ComparePlan, variants: Variant[], trace: bool
     { firmware, warmup: plan.warmup, order: plan.order, seed: plan.seed, confidence: plan.confidence, options: plan.recordedOptions },
     variants.map((v) => ({ label: v.label, qemu: v.qemu, extraArgs: v.extraArgs, params: v.params })),
     remoteSetup?.facts,
+    hostState,
   );
 }
 
@@ -160,6 +168,8 @@ async function comparePlanned(plan: ComparePlan, ctx: CommandContext): Promise<n
   const { scenario, points, outFile } = plan;
   const vm = points[0]!.vm;
   for (const w of plan.resume?.warnings ?? []) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
+  const hostState = readHostState();
+  hostState.catch(() => undefined); // awaited by compareHeader below
   const variants = await probeVariants(plan, ctx);
   checkResumedVariants(plan, variants);
   const unmet = await unmetRequirements(scenario?.scenario.requires, variants.map((v) => v.qemu), vm, plan.facts.kvm);
@@ -181,7 +191,7 @@ async function comparePlanned(plan: ComparePlan, ctx: CommandContext): Promise<n
   for (const w of new Set(points.flatMap((p) => p.vm.warnings))) ctx.stderr.write(`${ctx.chalkErr.yellow('migdown: warning:')} ${w}\n`);
 
   const writer = new ResultsWriter(outFile);
-  const header = await compareHeader(plan, variants, trace, firmware, remoteSetup);
+  const header = await compareHeader(plan, variants, trace, firmware, remoteSetup, hostState);
   if (!plan.resume) writer.start(header);
   const trials = plannedTrials(plan, variants, { trace, firmware, remoteSetup });
   say(
@@ -199,6 +209,7 @@ async function comparePlanned(plan: ComparePlan, ctx: CommandContext): Promise<n
       onTrialStart: progress.onTrialStart,
       onPhase: progress.onPhase,
       onSample: progress.onSample,
+      onQemuStarted: prefetchFinish,
       onTrialDone: (t, i, n) => {
         records.push(t);
         progress.onTrialDone(t, i, n);
@@ -215,5 +226,5 @@ async function comparePlanned(plan: ComparePlan, ctx: CommandContext): Promise<n
     await remoteSetup?.cleanup();
   }
 
-  return finishExperiment(ctx, { ...plan.artifacts, gates: plan.gates }, plan.format, header, records, outFile, say, writer.failure);
+  return (await loadFinish()).finishExperiment(ctx, { ...plan.artifacts, gates: plan.gates }, plan.format, header, records, outFile, say, writer.failure);
 }

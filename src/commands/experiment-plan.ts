@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { assertArtifactsWritable, type ArtifactOptions } from '../render/artifacts.js';
-import type { Format } from '../render/results.js';
+import type { Format } from '../render/formats.js';
 import { expandSweep, type SweepPoint } from '../trial/sweep.js';
 import type { Scenario } from '../scenario/schema.js';
 import { migrationEndpoints, parseHostSpec, type SshTarget } from '../remote/host-spec.js';

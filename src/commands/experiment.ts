@@ -1,11 +1,7 @@
 // Steps `run` and `compare` share once their plan is made: a check that the QEMUs and host
-// can do what was asked, the results header, the progress display, and the end.
+// can do what was asked, the results header and the progress display. The end is finish.ts.
 
-import { EXIT, UsageError } from '../errors.js';
-import { writeArtifacts, type ArtifactOptions } from '../render/artifacts.js';
-import { terminalColumns } from '../render/fit.js';
-import { noiseNotes, renderResults, type Format } from '../render/results.js';
-import { checkGatesPerPoint, type GateThresholds } from './gates.js';
+import { UsageError } from '../errors.js';
 import type { RunHeader, TrialRecord } from '../trial/types.js';
 import type { QemuFacts } from '../qemu/facts.js';
 import { hostFacts, type KvmProbe } from '../qemu/probe.js';
@@ -18,7 +14,6 @@ import { probeDirtyRing, probeFeatures } from '../qemu/features.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ExperimentPlan } from './experiment-plan.js';
 import type { VmOptions } from './vm-plan.js';
-import { analyze } from '../stats/analysis.js';
 
 const CAPABILITY_OF: Record<string, string> = { multifd: 'multifd', postcopy: 'postcopy-ram', 'auto-converge': 'auto-converge' };
 
@@ -72,6 +67,21 @@ export async function checkMigrationSettings(qemus: QemuFacts[], vm: VmOptions, 
   }
 }
 
+export interface HostState {
+  host: RunHeader['host'];
+  hostNoise: RunHeader['hostNoise'];
+}
+
+/**
+ * The host's facts and its noise for the header. Both read /proc and /sys (every process's stat
+ * for the noise): together, and a command starts them alongside its QEMU probes. Those probes'
+ * QEMUs are this process's children, which the noise does not count.
+ */
+export async function readHostState(): Promise<HostState> {
+  const [host, hostNoise] = await Promise.all([hostFacts(), readHostNoise()]);
+  return { host, hostNoise };
+}
+
 /** The header fields `run` and `compare` share: what was asked for, on what machine. */
 export async function experimentHeader(
   command: 'run' | 'compare',
@@ -81,6 +91,7 @@ export async function experimentHeader(
   extraConfig: Partial<RunHeader['config']>,
   variants: RunHeader['variants'],
   destination?: RunHeader['destination'],
+  hostState: Promise<HostState> = readHostState(),
 ): Promise<RunHeader> {
   const { scenario, points } = plan;
   const vm = points[0]!.vm;
@@ -89,8 +100,7 @@ export async function experimentHeader(
   const keys = new Set(points.flatMap((p) => Object.keys(p.point.label)));
   const listOr = <T>(key: string, one: T, each: (v: VmOptions) => string): T | string =>
     keys.has(key) ? [...new Set(points.map((p) => each(p.vm)))].join(',') : one;
-  // Both read /proc and /sys (every process's stat for the noise): together, not one after the other.
-  const [host, hostNoise] = await Promise.all([hostFacts(), readHostNoise()]);
+  const { host, hostNoise } = await hostState;
   return {
     kind: 'header',
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -166,37 +176,16 @@ export async function startProgress(
 }
 
 /**
- * What `run` and `compare` do once the series is over: print the results in the chosen format,
- * write the artifacts asked for, apply the gates, all from one analysis. Returns the exit code: 1 for a tripped gate
- * or a measured trial that did not complete.
+ * The end of a command (finish.ts: the analysis, the renderers, the gates), loaded while the
+ * first trial's QEMUs start: compiling it is then off the path to the first QEMU, which
+ * waits for nothing else (see docs/benchmarks.md, issue 13).
  */
-export async function finishExperiment(
-  ctx: CommandContext,
-  opts: ArtifactOptions & { gates: GateThresholds },
-  format: Format,
-  header: RunHeader,
-  trials: TrialRecord[],
-  outFile: string,
-  say: (line: string) => void,
-  resultsFailure?: string,
-): Promise<number> {
-  const analysis = analyze(header, trials);
-  ctx.stdout.write(`${renderResults(format, header, analysis, ctx.chalk, { columns: terminalColumns(ctx.stdout, ctx.env) }, { resultsFile: outFile })}\n`);
-  for (const note of noiseNotes(format, analysis)) ctx.stderr.write(`migdown: ${note}\n`);
-  if (resultsFailure) {
-    // Always said, even with --quiet: what is printed above is all that is left of those trials.
-    ctx.stderr.write(`migdown: could not write the results file ${outFile}: ${resultsFailure}; stopped after ${trials.length} trials, printed above\n`);
-  } else if (format !== 'json') say(`results: ${outFile}`);
-  const artifacts = await writeArtifacts(header, analysis, opts);
-  for (const line of artifacts.written) say(line);
-  for (const line of artifacts.failed) ctx.stderr.write(`migdown: ${line}\n`);
-  const measured = trials.filter((t) => !t.warmup);
-  // Nothing completed: nothing could be measured (exit 1), whatever a gate would say.
-  const gate = measured.some((t) => t.status === 'completed') ? checkGatesPerPoint(opts.gates, analysis) : undefined;
-  if (gate) {
-    ctx.stderr.write(`migdown: ${gate}\n`);
-    return EXIT.gate;
-  }
-  if (!measured.every((t) => t.status === 'completed')) return EXIT.failure;
-  return resultsFailure || artifacts.failed.length ? EXIT.couldNotMeasure : EXIT.ok;
+let finishing: Promise<typeof import('./finish.js')> | undefined;
+export function loadFinish(): Promise<typeof import('./finish.js')> {
+  return (finishing ??= import('./finish.js'));
+}
+
+/** loadFinish() started early; a failure to load surfaces where the module is awaited. */
+export function prefetchFinish(): void {
+  loadFinish().catch(() => undefined);
 }

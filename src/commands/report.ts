@@ -7,13 +7,15 @@ import { Command, Option } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import { readResults } from '../trial/results-file.js';
 import { combineRuns, relabel, type StoredRun } from '../trial/combine.js';
-import { noiseNotes, FORMATS, renderResults, type Format } from '../render/results.js';
+import { FORMATS, type Format } from '../render/formats.js';
+import { noiseNotes, renderResults } from '../render/results.js';
 import { parsePositiveInt } from '../util/units.js';
 import { assertArtifactsWritable, writeArtifacts, type ArtifactOptions } from '../render/artifacts.js';
 import type { RunHeader, TrialRecord } from '../trial/types.js';
 import type { CommandContext } from './context.js';
 import { terminalColumns } from '../render/fit.js';
-import { addGateOptions, checkGatesPerPoint, parseGateOptions, type GateThresholds, type RawGateOptions } from './gates.js';
+import { checkGatesPerPoint } from './gate-checks.js';
+import { addGateOptions, parseGateOptions, type GateThresholds, type RawGateOptions } from './gates.js';
 import { analyze } from '../stats/analysis.js';
 
 export interface RawReportOptions extends RawGateOptions {

@@ -13,16 +13,13 @@ import type { Firmware } from '../qemu/firmware.js';
 import { guestFactory } from '../guest/factory.js';
 import type { RemoteDestination } from '../trial/trial-config.js';
 import { setupRemote } from './remote-setup.js';
-import { FORMATS, type Format } from '../render/results.js';
-import { summarizeRun } from '../stats/run-summary.js';
-import { renderRunTable } from '../render/run-table.js';
-import { terminalColumns } from '../render/fit.js';
+import { FORMATS, type Format } from '../render/formats.js';
 import { defaultQemu, type CommandContext } from './context.js';
 import { addGateOptions, bisectExit, parseGateOptions, type GateThresholds, type RawGateOptions } from './gates.js';
-import { BUILD_SPEC_HELP, planQemuSource, resolveQemuSource, type QemuSource } from './build.js';
+import { BUILD_SPEC_HELP, planQemuSource, resolveQemuSource, type QemuSource } from './qemu-source.js';
 import { firmwareFor, firmwareSummary } from './firmware.js';
 import { probeQemuAhead } from './probes.js';
-import { checkMigrationSettings, experimentHeader, finishExperiment, startProgress, unmetRequirements } from './experiment.js';
+import { checkMigrationSettings, experimentHeader, loadFinish, prefetchFinish, readHostState, startProgress, unmetRequirements } from './experiment.js';
 import { gatherExperimentInputs, givenOnCli, planExperiment, planRemote, type ExperimentInputs, type ExperimentPlan } from './experiment-plan.js';
 import { addVmOptions, type RawVmOptions } from './vm-options.js';
 import type { VmOptions } from './vm-plan.js';
@@ -99,6 +96,8 @@ async function run(opts: RawRunOptions, self: Command, ctx: CommandContext): Pro
 async function runPlanned(plan: RunPlan, ctx: CommandContext): Promise<number> {
   const { scenario, points, format } = plan;
   const vm = points[0]!.vm;
+  const hostState = readHostState();
+  hostState.catch(() => undefined); // awaited by experimentHeader below
   const qemu = await probeQemuAhead(await resolveQemuSource(plan.qemu, ctx, plan.quiet), '--qemu', vm.extraArgs);
   let say = (line: string) => {
     if (!plan.quiet) ctx.stderr.write(`${line}\n`);
@@ -121,7 +120,7 @@ async function runPlanned(plan: RunPlan, ctx: CommandContext): Promise<number> {
   const outFile = plan.out ?? defaultResultsPath();
   const writer = new ResultsWriter(outFile);
   const swept = points.length > 1;
-  const header = await experimentHeader('run', runId, plan, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts);
+  const header = await experimentHeader('run', runId, plan, trace, { firmware }, [{ label: 'run', qemu, extraArgs: vm.extraArgs, params: vm.params }], remoteSetup?.facts, hostState);
   writer.start(header);
   const total = points.length * vm.runs;
   say(
@@ -147,6 +146,7 @@ async function runPlanned(plan: RunPlan, ctx: CommandContext): Promise<number> {
       onTrialStart: progress.onTrialStart,
       onPhase: progress.onPhase,
       onSample: progress.onSample,
+      onQemuStarted: prefetchFinish,
       onTrialDone: (t, i, n) => {
         finished.push(t);
         progress.onTrialDone(t, i, n);
@@ -156,7 +156,7 @@ async function runPlanned(plan: RunPlan, ctx: CommandContext): Promise<number> {
     progress.stop();
     if (err instanceof Interrupted) {
       // What was measured is in the file already; show it before leaving.
-      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${renderRunTable(header, finished, summarizeRun(finished), ctx.chalk, terminalColumns(ctx.stdout, ctx.env))}\n`);
+      if (finished.length && format === 'table' && !swept) ctx.stdout.write(`${(await loadFinish()).interruptedRunTable(ctx, header, finished)}\n`);
       ctx.stderr.write(`migdown: interrupted after ${finished.length} of ${plural(total, 'trial')}; results in ${outFile}\n`);
     }
     throw err;
@@ -165,5 +165,5 @@ async function runPlanned(plan: RunPlan, ctx: CommandContext): Promise<number> {
     await remoteSetup?.cleanup();
   }
 
-  return finishExperiment(ctx, { ...plan.artifacts, gates: plan.gates }, format, header, finished, outFile, say, writer.failure);
+  return (await loadFinish()).finishExperiment(ctx, { ...plan.artifacts, gates: plan.gates }, format, header, finished, outFile, say, writer.failure);
 }

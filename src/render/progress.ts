@@ -24,7 +24,7 @@ import type { PlannedTrial, SeriesHooks } from '../trial/series.js';
 import type { ProgressSample, TrialRecord } from '../trial/types.js';
 import type { MigrationInfo } from '../qemu/info-migrate.js';
 import { formatBytes } from '../util/units.js';
-import { trialLine } from './run-table.js';
+import { trialLine } from './trial-line.js';
 import { makeChalk } from './style.js';
 import { plural } from '../util/plural.js';
 

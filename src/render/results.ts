@@ -19,8 +19,7 @@ import type { NoiseAssessment } from '../stats/noise.js';
 import { noiseLines } from './noise.js';
 import { jsonTerminalSafe, terminalSafeDeep } from './sanitize.js';
 
-export const FORMATS = ['table', 'mail', 'markdown', 'csv', 'json'] as const;
-export type Format = (typeof FORMATS)[number];
+import type { Format } from './formats.js';
 
 export interface RenderOptions {
   /** the terminal's width, which the table format fits (terminalColumns()); none: as wide as it takes */

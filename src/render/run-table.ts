@@ -9,8 +9,7 @@ import { fitTable } from './fit.js';
 import { boxTable } from './text-table.js';
 import { plural } from '../util/plural.js';
 import type { RunSummary } from '../stats/run-summary.js';
-
-const ms = (v: number | undefined) => (v === undefined ? '-' : `${Number(v.toFixed(1))} ms`);
+import { ms } from './trial-line.js';
 
 export function describeSetup(header: RunHeader): string {
   const c = header.config;
@@ -54,11 +53,3 @@ export function renderRunTable(header: RunHeader, trials: readonly TrialRecord[]
   return lines.join('\n');
 }
 
-/** One line per finished trial, for logs and non-TTY progress. */
-export function trialLine(t: TrialRecord, of: number): string {
-  const what =
-    t.status === 'completed'
-      ? `downtime ${ms(t.info?.downtimeMs)}${t.guest?.observedDowntimeMs !== undefined ? `, guest-observed ${ms(t.guest.observedDowntimeMs)}` : ''}, total ${ms(t.info?.totalTimeMs)}`
-      : `${t.status}: ${t.reason ?? ''}`;
-  return `${t.variant === 'run' ? '' : `[${t.variant}] `}trial ${t.index}/${of}${t.warmup ? ' (warm-up)' : ''}: ${what}`;
-}

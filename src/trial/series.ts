@@ -23,6 +23,7 @@ export interface SeriesHooks {
   onTrialDone?: (record: TrialRecord, position: number, total: number) => void;
   onPhase?: TrialContext['onPhase'];
   onSample?: TrialContext['onSample'];
+  onQemuStarted?: TrialContext['onQemuStarted'];
 }
 
 export async function runSeries(
@@ -50,6 +51,7 @@ export async function runSeries(
       signal,
       ...(hooks.onPhase && { onPhase: hooks.onPhase }),
       ...(hooks.onSample && { onSample: hooks.onSample }),
+      ...(hooks.onQemuStarted && { onQemuStarted: hooks.onQemuStarted }),
     });
     // A trial cut short by the signal measured nothing; one that finished before it did.
     if (signal.aborted && record.status !== 'completed') break;

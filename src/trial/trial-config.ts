@@ -64,6 +64,8 @@ export interface TrialContext {
   onSample?: (sample: ProgressSample, info: MigrationInfo) => void;
   /** called when the trial moves to a new phase */
   onPhase?: (phase: string) => void;
+  /** called once both QEMUs are started, while their monitors come up: time the caller may use */
+  onQemuStarted?: () => void;
 }
 
 /** The machine both sides run; identical except for -incoming, as migration requires. */

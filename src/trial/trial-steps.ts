@@ -25,6 +25,7 @@ export async function launch(plan: TrialPlan, run: Running): Promise<Launched> {
   ctx.onPhase?.('starting QEMU');
   const dst = (run.dst = await plan.dest.start(plan.argv.destination, monitorPaths.destination, guest));
   const src = (run.src = spawnQemu('source', cfg.qemu.path, plan.argv.source));
+  ctx.onQemuStarted?.();
   const [dstMon, srcMon] = await Promise.all([connectMonitor(dst, monitorPaths.destination), connectMonitor(src, monitorPaths.source)]);
   run.dstMon = dstMon;
   run.srcMon = srcMon;

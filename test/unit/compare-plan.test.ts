@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planOrder } from '../../src/commands/compare.js';
-import { checkGates, parseGateOptions } from '../../src/commands/gates.js';
+import { checkGates } from '../../src/commands/gate-checks.js';
+import { parseGateOptions } from '../../src/commands/gates.js';
 import { UsageError } from '../../src/errors.js';
 import type { CompareReport } from '../../src/stats/report.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
 import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 import { planOrder } from '../../src/commands/compare.js';
-import { checkGatesPerPoint } from '../../src/commands/gates.js';
+import { checkGatesPerPoint } from '../../src/commands/gate-checks.js';
 import { variantSpecs, type RawVariantOptions } from '../../src/commands/variants.js';
 import { UsageError } from '../../src/errors.js';
 import { CSV_COLUMNS } from '../../src/render/compare-csv.js';

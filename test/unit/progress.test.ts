@@ -3,7 +3,7 @@ import type { PlannedTrial } from '../../src/trial/series.js';
 import type { ProgressSample, TrialRecord } from '../../src/trial/types.js';
 import type { MigrationInfo } from '../../src/qemu/info-migrate.js';
 import { createProgress, formatDuration, loadLiveDisplay, progressEnabled, ramFraction, type ProgressOptions } from '../../src/render/progress.js';
-import { trialLine } from '../../src/render/run-table.js';
+import { trialLine } from '../../src/render/trial-line.js';
 
 beforeAll(loadLiveDisplay);
 

@@ -10,7 +10,8 @@ import { parseResults } from '../../src/trial/results-read.js';
 import type { RunHeader, TrialRecord } from '../../src/trial/types.js';
 import { writeArtifacts } from '../../src/render/artifacts.js';
 import { csvField } from '../../src/render/compare-csv.js';
-import { FORMATS, renderResults } from '../../src/render/results.js';
+import { FORMATS } from '../../src/render/formats.js';
+import { renderResults } from '../../src/render/results.js';
 import { safeFileName, spreadsheetSafe, terminalSafe } from '../../src/render/sanitize.js';
 import { analyze } from '../../src/stats/analysis.js';
 
