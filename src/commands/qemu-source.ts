@@ -28,7 +28,7 @@ export function planQemuSource(value: string): QemuSource {
 /** The binary of a planned QEMU: as it is, or its build built (or found cached) first. */
 export async function resolveQemuSource(source: QemuSource, ctx: CommandContext, quiet?: boolean): Promise<string> {
   if ('binary' in source) return source.binary;
-  const { buildWithProgress } = await import('./build.js');
+  const { buildWithProgress } = await import('./build-run.js');
   return (await buildWithProgress(source.build, ctx, { quiet })).binary;
 }
 
